@@ -1,0 +1,23 @@
+// The Bot3 platform. Settings are read and validated once; the components are then built in
+// the order the architecture guide gives, each handed the outputs it needs.
+import * as pulumi from "@pulumi/pulumi";
+import { ExistingCluster } from "./components/existingCluster";
+import { WorkloadNamespace } from "./components/workloadNamespace";
+import { loadSettings } from "./settings";
+
+const settings = loadSettings();
+
+const cluster = new ExistingCluster("bot3", {
+  cluster: settings.cluster,
+  storage: settings.storage,
+});
+
+const engineNamespace = new WorkloadNamespace("bot3-engine", {
+  namespace: settings.engine.namespace,
+  quota: settings.engine.quota,
+  containerDefaults: { requests: settings.engine.requests, limits: settings.engine.limits },
+  provider: cluster.provider,
+});
+
+export const clusterName = pulumi.output(cluster.clusterName);
+export const namespace = engineNamespace.name;

@@ -1,0 +1,161 @@
+import { isOpenToTheWorld, parseCpuMillis, parseMemoryBytes } from "./formats";
+import { architectureOf, isBurstable } from "./instanceTypes";
+import type * as schema from "./schema";
+
+/** Settings after each field has been validated on its own. */
+export interface FieldValidSettings {
+  environment: schema.Environment;
+  cluster: schema.ClusterSettings;
+  nodeGroups: schema.NodeGroupsSettings;
+  engine: schema.EngineSettings;
+  database: schema.DatabaseSettings;
+  cache: schema.CacheSettings;
+  tls: schema.TlsSettings;
+  monitoring: schema.MonitoringSettings;
+  exchangeCredentials: Record<string, unknown>;
+  alertWebhookUrls: Record<string, unknown>;
+}
+
+/** Rules that relate two or more settings; each problem names every key involved. */
+export function crossFieldProblems(s: FieldValidSettings): string[] {
+  const problems: string[] = [];
+  const production = s.environment === "production";
+  const { engine } = s;
+
+  if (engine.minReplicas > engine.maxReplicas) {
+    problems.push(
+      `bot3:engine.minReplicas (${engine.minReplicas}) is above bot3:engine.maxReplicas ` +
+        `(${engine.maxReplicas}); set minReplicas at or below maxReplicas`,
+    );
+  }
+  if (engine.httpPort === engine.metricsPort) {
+    problems.push("bot3:engine.httpPort and bot3:engine.metricsPort must be different ports");
+  }
+  for (const resource of ["cpu", "memory"] as const) {
+    const parse = resource === "cpu" ? parseCpuMillis : parseMemoryBytes;
+    const request = parse(engine.requests[resource]) ?? 0;
+    const limit = parse(engine.limits[resource]) ?? 0;
+    if (limit < request) {
+      problems.push(
+        `bot3:engine.limits.${resource} (${engine.limits[resource]}) is below ` +
+          `bot3:engine.requests.${resource} (${engine.requests[resource]}); raise the limit`,
+      );
+    }
+  }
+  if (engine.guaranteedQos && (parseCpuMillis(engine.limits.cpu) ?? 0) % 1000 !== 0) {
+    problems.push(
+      `bot3:engine.guaranteedQos needs whole CPUs, but bot3:engine.limits.cpu is ` +
+        `${engine.limits.cpu}; set it to 1, 2, ...`,
+    );
+  }
+
+  for (const name of Object.keys(s.exchangeCredentials)) {
+    if (!engine.exchanges.includes(name)) {
+      problems.push(
+        `bot3:exchangeCredentials.${name} is not an exchange in bot3:engine.exchanges ` +
+          `(${JSON.stringify(engine.exchanges)}); add it there or remove the credential`,
+      );
+    }
+  }
+  for (const name of engine.exchanges) {
+    if (!(name in s.exchangeCredentials)) {
+      problems.push(
+        `bot3:engine.exchanges lists ${name}, but bot3:exchangeCredentials.${name} is not set; ` +
+          `run pulumi config set --secret --path bot3:exchangeCredentials.${name}.apiKey <key> ` +
+          `(and .apiSecret)`,
+      );
+    }
+  }
+  for (const name of Object.keys(s.alertWebhookUrls)) {
+    if (!s.monitoring.receivers.includes(name)) {
+      problems.push(
+        `bot3:alertWebhookUrls.${name} is not a receiver in bot3:monitoring.receivers; ` +
+          `add it there or remove the URL`,
+      );
+    }
+  }
+  for (const name of s.monitoring.receivers) {
+    if (!(name in s.alertWebhookUrls)) {
+      problems.push(
+        `bot3:monitoring.receivers lists ${name}, but bot3:alertWebhookUrls.${name} is not set; ` +
+          `run pulumi config set --secret --path bot3:alertWebhookUrls.${name} <url>`,
+      );
+    }
+  }
+
+  if (s.tls.issuer === "self-signed" && production) {
+    problems.push(
+      'bot3:tls.issuer = "self-signed" is not allowed when bot3:environment is production; ' +
+        'use "letsencrypt-production"',
+    );
+  }
+  if (s.tls.issuer !== "self-signed" && s.tls.acmeEmail === "") {
+    problems.push(
+      `bot3:tls.issuer = "${s.tls.issuer}" needs bot3:tls.acmeEmail, the contact address ` +
+        "that Let's Encrypt registers",
+    );
+  }
+
+  if (s.cluster.kind === "existing") {
+    if (production) {
+      problems.push(
+        'bot3:cluster.kind = "existing" is not allowed when bot3:environment is production; ' +
+          'use "eks"',
+      );
+    }
+    for (const store of ["database", "cache"] as const) {
+      if (s[store].mode === "managed") {
+        problems.push(
+          `bot3:${store}.mode = "managed" needs AWS, but bot3:cluster.kind is "existing"; ` +
+            `use "in-cluster"`,
+        );
+      }
+    }
+  }
+  if (production && s.cluster.publicAccessCidrs.some(isOpenToTheWorld)) {
+    problems.push(
+      "bot3:cluster.publicAccessCidrs contains 0.0.0.0/0, which opens the production API " +
+        "endpoint to the world; list your office or VPN CIDRs, or none to keep it private",
+    );
+  }
+  if (s.database.maxAllocatedStorageGb < s.database.allocatedStorageGb) {
+    problems.push(
+      "bot3:database.maxAllocatedStorageGb is below bot3:database.allocatedStorageGb; " +
+        "set it equal (no autoscaling) or higher",
+    );
+  }
+  if (production && s.cache.mode === "managed" && s.cache.nodes < 2) {
+    problems.push(
+      "bot3:cache.nodes must be at least 2 in production so Redis can fail over; " +
+        `it is ${s.cache.nodes}`,
+    );
+  }
+
+  for (const [group, settings] of Object.entries(s.nodeGroups)) {
+    const key = `bot3:nodeGroups.${group}`;
+    if (settings.minSize > settings.desiredSize || settings.desiredSize > settings.maxSize) {
+      problems.push(
+        `${key} sizes must satisfy minSize <= desiredSize <= maxSize; they are ` +
+          `${settings.minSize}, ${settings.desiredSize}, ${settings.maxSize}`,
+      );
+    }
+    const architectures = new Set(settings.instanceTypes.map(architectureOf));
+    if (architectures.size > 1) {
+      problems.push(
+        `${key}.instanceTypes ${JSON.stringify(settings.instanceTypes)} mixes arm64 and amd64 ` +
+          "instance families; one node group runs one AMI, so keep to one architecture",
+      );
+    }
+  }
+  const engineGroup = s.nodeGroups.engine;
+  if (production && engineGroup.enabled) {
+    const burstable = engineGroup.instanceTypes.filter(isBurstable);
+    if (burstable.length > 0) {
+      problems.push(
+        `bot3:nodeGroups.engine.instanceTypes has burstable types ${JSON.stringify(burstable)}, ` +
+          "which throttle under sustained load; use a fixed-performance family such as c7i",
+      );
+    }
+  }
+  return problems;
+}

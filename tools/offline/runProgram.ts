@@ -1,0 +1,201 @@
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
+import * as path from "path";
+import { mockCall, mockResourceOutputs } from "./mockCloud";
+import { readStackConfig, repositoryRoot, type StackConfig } from "./stackConfig";
+
+// The gRPC signatures that mark special values in serialized resource inputs.
+const sigKey = "4dabf18193072939515e22adb298388d";
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+const resourceSig = "5cf8f73096256a8f31e491e813e4eb8e";
+const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** The marker that stands for a secret value in everything the offline tools write. */
+export const secretMarker = "[secret]";
+
+/** One resource as the program registered it. */
+export interface RegisteredResource {
+  type: string;
+  name: string;
+  urn: string;
+  custom: boolean;
+  /** URN of the parent resource, if any. */
+  parent?: string;
+  /** Provider reference (`urn::id`) for custom resources with an explicit provider. */
+  provider?: string;
+  /** Inputs with secrets unwrapped: for assertions only, never for printing. */
+  inputs: Record<string, unknown>;
+  /** Inputs with every secret replaced by `secretMarker`, and resources by their URN. */
+  maskedInputs: Record<string, unknown>;
+  /** Every plain value that was passed in a secret. */
+  secretValues: string[];
+  dependencies: string[];
+  protect: boolean;
+  retainOnDelete: boolean;
+  ignoreChanges: string[];
+  replaceOnChanges: string[];
+  deleteBeforeReplace: boolean;
+}
+
+export interface ProgramRun {
+  stack: string;
+  config: StackConfig;
+  resources: RegisteredResource[];
+  /** The stack's exports, resolved; `secretOutputs` names those that are secret. */
+  outputs: Record<string, unknown>;
+  secretOutputs: string[];
+}
+
+export interface RunOptions {
+  /**
+   * Settings laid over the stack file, as `namespace:key` to the config string. An object
+   * (JSON) is merged field by field into the stack file's object, so a test changes one field.
+   */
+  overrides?: Record<string, string>;
+  /** Run as a preview, in which the engine leaves some outputs unknown. */
+  preview?: boolean;
+  /** The program's entry module; the repository's `index.ts` by default. */
+  program?: string;
+}
+
+class RecordingMonitor extends MockMonitor {
+  readonly registered: RegisteredResource[] = [];
+
+  // The base class unwraps secrets before the mocks see them; recording the raw request first
+  // keeps track of which inputs were secret.
+  async registerResource(
+    req: Parameters<MockMonitor["registerResource"]>[0],
+    callback: Parameters<MockMonitor["registerResource"]>[1],
+  ): Promise<void> {
+    const type = req.getType();
+    const name = req.getName();
+    const raw = req.getObject()?.toJavaScript() ?? {};
+    const secretValues: string[] = [];
+    const protect = req.getProtect();
+    const retainOnDelete = req.getRetainondelete();
+    this.registered.push({
+      type,
+      name,
+      urn: urnFor(req.getParent(), type, name),
+      custom: req.getCustom(),
+      parent: req.getParent() || undefined,
+      provider: req.getProvider() || undefined,
+      inputs: unwrap(raw, false, []) as Record<string, unknown>,
+      maskedInputs: unwrap(raw, true, secretValues) as Record<string, unknown>,
+      secretValues,
+      dependencies: req.getDependenciesList(),
+      protect: protect === true,
+      retainOnDelete: retainOnDelete === true,
+      ignoreChanges: req.getIgnorechangesList(),
+      replaceOnChanges: req.getReplaceonchangesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+    });
+    return super.registerResource(req, callback);
+  }
+}
+
+// Mirrors the mock monitor's URN scheme, so recorded URNs match the ones children refer to.
+function urnFor(parent: string, type: string, name: string): string {
+  const qualifiedType = parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type;
+  return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualifiedType}::${name}`;
+}
+
+function unwrap(value: unknown, mask: boolean, secrets: string[], inSecret = false): unknown {
+  if (Array.isArray(value)) return value.map((v) => unwrap(v, mask, secrets, inSecret));
+  if (value === unknownValue) return "[unknown]";
+  if (typeof value !== "object" || value === null) {
+    if (inSecret && typeof value === "string" && value !== "") secrets.push(value);
+    return value;
+  }
+  const record = value as Record<string, unknown>;
+  if (record[sigKey] === secretSig) {
+    const inner = unwrap(record.value, mask, secrets, true);
+    return mask ? secretMarker : inner;
+  }
+  if (record[sigKey] === resourceSig) return record.urn;
+  return Object.fromEntries(
+    Object.entries(record).map(([k, v]) => [k, unwrap(v, mask, secrets, inSecret)]),
+  );
+}
+
+let running = false;
+
+/**
+ * Runs the program for one stack under the Pulumi SDK's mock runtime, with the real stack
+ * file, and returns every resource it registered and the stack outputs. Runs are serialised:
+ * the SDK's runtime state is global to the process.
+ */
+export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
+  if (running) throw new Error("runProgram is already running; await the previous run first.");
+  running = true;
+  const failures: unknown[] = [];
+  const onRejection = (reason: unknown) => failures.push(reason);
+  process.on("unhandledRejection", onRejection);
+  try {
+    const config = readStackConfig(stack);
+    const values = { ...config.values };
+    for (const [key, text] of Object.entries(options.overrides ?? {})) {
+      values[key] = key in values ? mergeConfigText(values[key], text) : text;
+    }
+    const secretKeys = [...config.secretKeys];
+    pulumi.runtime.setAllConfig(values, secretKeys);
+
+    const monitor = new RecordingMonitor({
+      newResource: (args) => Promise.resolve(mockResourceOutputs(args)),
+      call: (args) => Promise.resolve(mockCall(args)),
+    });
+    await pulumi.runtime.setMocks(monitor.mocks, "bot3", stack, options.preview ?? false);
+    settingsRuntime.setMockOptions(monitor, "bot3", stack, options.preview ?? false);
+
+    const entry = options.program ?? path.join(repositoryRoot, "index.ts");
+    delete require.cache[require.resolve(entry)];
+    const exported = (await import(entry)) as Record<string, unknown>;
+
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    for (const [key, value] of Object.entries(exported)) {
+      if (key === "default" || key === "__esModule") continue;
+      if (pulumi.Output.isInstance(value)) {
+        if (await pulumi.isSecret(value)) secretOutputs.push(key);
+        outputs[key] = await resolve(value);
+      } else {
+        outputs[key] = value;
+      }
+    }
+    // The SDK keeps waitForRPCs out of its typings; it is how a mock run knows that every
+    // registration, including those made inside apply callbacks, has finished.
+    const { waitForRPCs } = settingsRuntime as unknown as { waitForRPCs(): Promise<void> };
+    await waitForRPCs();
+    if (failures.length > 0) throw failures[0];
+    return { stack, config, resources: monitor.registered, outputs, secretOutputs };
+  } finally {
+    process.off("unhandledRejection", onRejection);
+    running = false;
+  }
+}
+
+function mergeConfigText(base: string, override: string): string {
+  const parse = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  };
+  const merged = mergeObjects(parse(base), parse(override));
+  return typeof merged === "string" ? merged : JSON.stringify(merged);
+}
+
+function mergeObjects(base: unknown, override: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(base) || !isObject(override)) return override;
+  const result: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) result[k] = mergeObjects(base[k], v);
+  return result;
+}
+
+function resolve<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((done) => output.apply((v) => done(v)));
+}
