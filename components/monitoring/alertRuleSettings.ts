@@ -15,7 +15,7 @@ export interface AlertRuleSettings {
   engineScrapeJob: string;
   /**
    * The order latency p99 above which `Bot3OrderLatencyHigh` fires, in seconds. Default
-   * 0.25. Must not exceed the largest finite bucket of `bot3_order_latency_seconds`, since
+   * 0.25. Must not exceed the largest finite bucket of the order latency histogram, since
    * `histogram_quantile` cannot estimate beyond it.
    */
   p99LatencyThresholdSeconds: number;
@@ -111,5 +111,5 @@ export function validateAlertRuleSettings(s: AlertRuleSettings): void {
 }
 
 function fail(field: string, value: string | number, fix: string): never {
-  throw new Error(`Alert rule setting ${field} is ${JSON.stringify(value)}: ${fix}.`);
+  throw new Error(`Monitoring setting ${field} is ${JSON.stringify(value)}: ${fix}.`);
 }
