@@ -165,7 +165,8 @@ describe("Dashboards", () => {
       for (const metric of [
         "pg_stat_database_numbackends",
         "redis_commands_processed_total",
-        'kube_cronjob_status_last_successful_time{namespace="bot3", cronjob="bot3-postgres-backup"}',
+        "kube_cronjob_status_last_successful_time" +
+          '{namespace="bot3", cronjob="bot3-postgres-backup"}',
         engineMetrics.riskLimitUsage.name,
       ]) {
         assert.ok(data.includes(metric), `the data and risk dashboard does not query ${metric}`);

@@ -54,14 +54,16 @@ function engineGroup(s: AlertRuleSettings): RuleGroup {
   const hpa = `{${ns}, horizontalpodautoscaler="${s.engineAutoscaler}"}`;
   const byHpa = "max by (namespace, horizontalpodautoscaler)";
   const where = `${s.namespace}/${s.engineDeployment}`;
+  const available = `kube_deployment_status_replicas_available${deployment}`;
+  const errorLimit = percent(s.errorRateThreshold);
   const { orderLatency, requestErrors, requests } = engineMetrics;
   return {
     name: "bot3-engine",
     rules: [
       rule(s, "Bot3EngineUnavailable", "critical", "2m", {
         expr: lines(
-          `(max by (namespace, deployment) (kube_deployment_status_replicas_available${deployment}) < 1)`,
-          `or absent(kube_deployment_status_replicas_available${deployment})`,
+          `(max by (namespace, deployment) (${available}) < 1)`,
+          `or absent(${available})`,
         ),
         summary: `The trading engine ${where} has no available pod.`,
         description:
@@ -78,7 +80,7 @@ function engineGroup(s: AlertRuleSettings): RuleGroup {
       rule(s, "Bot3OrderLatencyHigh", "warning", "10m", {
         expr: lines(
           "histogram_quantile(0.99,",
-          `  sum by (namespace, le) (rate(${bucketSeries(orderLatency)}{${ns}, job="${s.engineScrapeJob}"}[5m]))`,
+          `  sum by (namespace, le) (rate(${bucketSeries(orderLatency)}${target}[5m]))`,
           `) > ${s.p99LatencyThresholdSeconds}`,
         ),
         summary: `Order latency p99 in ${s.namespace} is above ${s.p99LatencyThresholdSeconds}s.`,
@@ -94,10 +96,10 @@ function engineGroup(s: AlertRuleSettings): RuleGroup {
           `/ sum by (namespace) (rate(${requests.name}${target}[5m]))`,
           `> ${s.errorRateThreshold}`,
         ),
-        summary: `Venue request errors in ${s.namespace} are above ${percent(s.errorRateThreshold)}.`,
+        summary: `Venue request errors in ${s.namespace} are above ${errorLimit}.`,
         description:
           "{{ $value | humanizePercentage }} of the engine's venue requests fail " +
-          `(threshold ${percent(s.errorRateThreshold)}).`,
+          `(threshold ${errorLimit}).`,
       }),
       rule(s, "Bot3EngineAutoscalerAtMaximum", "warning", "15m", {
         expr: lines(
@@ -123,12 +125,15 @@ function platformGroup(s: AlertRuleSettings): RuleGroup {
   const cronJob = `{${ns}, cronjob="${s.backupCronJob}"}`;
   const maxAge = s.maxBackupAgeSeconds;
   const byCronJob = "max by (namespace, cronjob)";
+  const lastSuccess = `kube_cronjob_status_last_successful_time${cronJob}`;
+  const crashLoop = `kube_pod_container_status_waiting_reason{${ns}, reason="CrashLoopBackOff"}`;
+  const minimumFree = percent(volumeMinimumFreeRatio);
   return {
     name: "bot3-platform",
     rules: [
       rule(s, "Bot3PodCrashLooping", "warning", "10m", {
         expr: lines(
-          `${byPod} (max_over_time(kube_pod_container_status_waiting_reason{${ns}, reason="CrashLoopBackOff"}[5m])) >= 1`,
+          `${byPod} (max_over_time(${crashLoop}[5m])) >= 1`,
           `or ${byPod} (increase(kube_pod_container_status_restarts_total{${ns}}[15m])) > 3`,
         ),
         summary: "Container {{ $labels.container }} of pod {{ $labels.pod }} is crash-looping.",
@@ -145,7 +150,7 @@ function platformGroup(s: AlertRuleSettings): RuleGroup {
         summary: "Volume {{ $labels.persistentvolumeclaim }} is almost full.",
         description:
           "PersistentVolumeClaim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} " +
-          `has {{ $value | humanizePercentage }} free (minimum ${percent(volumeMinimumFreeRatio)}).`,
+          `has {{ $value | humanizePercentage }} free (minimum ${minimumFree}).`,
       }),
       rule(s, "Bot3CertificateExpiringSoon", "warning", "1h", {
         expr: `${certificateExpiry(s)} - time() < ${certificateMinimumLifetimeSeconds}`,
@@ -164,9 +169,9 @@ function platformGroup(s: AlertRuleSettings): RuleGroup {
       }),
       rule(s, "Bot3BackupTooOld", "warning", "15m", {
         expr: lines(
-          `(time() - ${byCronJob} (kube_cronjob_status_last_successful_time${cronJob}) > ${maxAge})`,
+          `(time() - ${byCronJob} (${lastSuccess}) > ${maxAge})`,
           `or ((time() - ${byCronJob} (kube_cronjob_created${cronJob}) > ${maxAge})`,
-          `  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time${cronJob})`,
+          `  unless on (namespace, cronjob) ${lastSuccess})`,
           `or absent(kube_cronjob_created${cronJob})`,
         ),
         summary: `The PostgreSQL backup ${s.namespace}/${s.backupCronJob} is overdue.`,

@@ -198,6 +198,8 @@ function dataAndRiskPanels(s: DashboardSettings): PanelSpec[] {
   const engine = `{namespace="${s.namespace}", job="${s.engineScrapeJob}"}`;
   const cronJob = `{namespace="${s.namespace}", cronjob="${s.backupCronJob}"}`;
   const claims = "max by (persistentvolumeclaim)";
+  const volumeAvailable = `kubelet_volume_stats_available_bytes${ns}`;
+  const volumeCapacity = `kubelet_volume_stats_capacity_bytes${ns}`;
   const dataStorePanels: PanelSpec[] = [
     {
       title: "PostgreSQL connections",
@@ -247,7 +249,7 @@ function dataAndRiskPanels(s: DashboardSettings): PanelSpec[] {
       width: 24,
       queries: [
         [
-          `1 - ${claims} (kubelet_volume_stats_available_bytes${ns}) / ${claims} (kubelet_volume_stats_capacity_bytes${ns})`,
+          `1 - ${claims} (${volumeAvailable}) / ${claims} (${volumeCapacity})`,
           "{{persistentvolumeclaim}}",
         ],
       ],
