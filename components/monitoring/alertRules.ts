@@ -26,7 +26,7 @@ export interface PrometheusRuleFile {
   groups: RuleGroup[];
 }
 
-/** Alert names whose runbook sections document the in-cluster data stores. */
+/** The alerts that exist only when PostgreSQL and Redis run in the cluster. */
 export const dataStoreAlertNames = ["Bot3PostgresDown", "Bot3RedisDown"] as const;
 
 // cert-manager renews a certificate when a third of its lifetime is left (30 days for the
