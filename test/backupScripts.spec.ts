@@ -197,7 +197,10 @@ UNION ALL SELECT 'columns', count(*), md5(string_agg(
 describe("PostgreSQL backup and restore scripts", function () {
   this.timeout(30_000);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "bot3-backup-"));
+  // Dumps restored by the restore tests; other backups get a fresh directory each, because two
+  // backups of one database within the same second would share a name.
   const backupDir = path.join(root, "backups");
+  const freshDir = (): string => fs.mkdtempSync(path.join(root, "dumps-"));
   const bucketDir = path.join(root, "bucket");
   const awsCalls = path.join(root, "aws-calls.tsv");
   const stubBin = path.join(root, "bin");
@@ -210,7 +213,7 @@ describe("PostgreSQL backup and restore scripts", function () {
     return result.stdout;
   }
   const backup = (env: NodeJS.ProcessEnv = {}): ScriptRun =>
-    run(backupScript, [], { ...clientEnv, BACKUP_DESTINATION: backupDir, ...env });
+    run(backupScript, [], { ...clientEnv, BACKUP_DESTINATION: freshDir(), ...env });
   const restore = (args: string[], env: NodeJS.ProcessEnv = {}): ScriptRun =>
     run(restoreScript, args, { ...clientEnv, ...env });
   const recordedAwsCalls = (): string[][] =>
@@ -261,13 +264,14 @@ describe("PostgreSQL backup and restore scripts", function () {
 
   describe("backup-postgres.sh", function () {
     it("stores a custom-format dump named with a UTC timestamp in a directory", function () {
-      const result = backup();
+      const dir = freshDir();
+      const result = backup({ BACKUP_DESTINATION: dir });
       assert.equal(result.status, 0, result.stderr);
       const stored = result.stdout.trim();
-      assert.equal(path.dirname(stored), backupDir);
+      assert.equal(path.dirname(stored), dir);
       assert.match(path.basename(stored), dumpNamePattern);
       assert.equal(fs.readFileSync(stored).subarray(0, 5).toString(), "PGDMP");
-      assert.deepEqual(fs.readdirSync(backupDir), [path.basename(stored)], "no partial file");
+      assert.deepEqual(fs.readdirSync(dir), [path.basename(stored)], "no partial file");
       assert.ok(!(result.stdout + result.stderr).includes(password), "password printed");
     });
 
@@ -291,7 +295,7 @@ describe("PostgreSQL backup and restore scripts", function () {
 
     it("fails clearly and leaves no file when the server is unreachable", async function () {
       const closedPort = await unusedLoopbackPort();
-      const emptyDir = fs.mkdtempSync(path.join(root, "unreachable-"));
+      const emptyDir = freshDir();
       const result = backup({
         BACKUP_DESTINATION: emptyDir,
         PGHOST: "127.0.0.1",
@@ -371,10 +375,11 @@ describe("PostgreSQL backup and restore scripts", function () {
       // almost empty database, so picking either one fails the comparison.
       psql("postgres", "CREATE DATABASE bot3_decoy");
       psql("bot3_decoy", "CREATE TABLE decoy (id int)");
-      const decoy = backup({ PGDATABASE: "bot3_decoy" }).stdout.trim();
-      fs.copyFileSync(decoy, path.join(backupDir, "other-29991231T235959Z.dump"));
-      fs.renameSync(decoy, path.join(backupDir, "bot3_engine-20000101T000000Z.dump"));
-      assert.equal(backup().status, 0);
+      const decoy = backup({ PGDATABASE: "bot3_decoy", BACKUP_DESTINATION: backupDir });
+      const decoyFile = decoy.stdout.trim();
+      fs.copyFileSync(decoyFile, path.join(backupDir, "other-29991231T235959Z.dump"));
+      fs.renameSync(decoyFile, path.join(backupDir, "bot3_engine-20000101T000000Z.dump"));
+      assert.equal(backup({ BACKUP_DESTINATION: backupDir }).status, 0);
 
       const result = restore(["--from", backupDir, "--prefix", sourceDb, "latest", "restored"]);
       assert.equal(result.status, 0, result.stderr);
