@@ -59,7 +59,9 @@ class ScratchPostgres {
     this.dataDir = path.join(serverDir, "data");
     fs.mkdirSync(serverDir);
     // initdb and pg_ctl refuse to run as root, so as root the server runs as `postgres`.
-    this.runAsPostgres = process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--"] : [];
+    const runuser = ["/usr/sbin/runuser", "/sbin/runuser"].find((file) => fs.existsSync(file));
+    this.runAsPostgres =
+      process.getuid?.() === 0 ? [runuser ?? "runuser", "-u", "postgres", "--"] : [];
     if (this.runAsPostgres.length > 0) {
       fs.chmodSync(root, 0o711);
       const ids = run("id", ["-u", "postgres"], process.env).stdout.trim();
