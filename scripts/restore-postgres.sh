@@ -49,7 +49,7 @@ readonly DUMP_NAME_PATTERN='^[A-Za-z0-9_.-]+-[0-9]{8}T[0-9]{6}Z\.dump$'
 # Prints dump file names found in a destination, oldest first. The timestamp, not the prefix,
 # decides the order so that several databases can share one destination.
 list_dumps() {
-  local destination="$1" prefix="$2" names
+  local destination="$1" prefix="$2" names file
   case "${destination}" in
     s3://?*)
       # `aws s3 ls` also exits non-zero when the prefix holds no object at all.
@@ -58,7 +58,11 @@ list_dumps() {
       ;;
     /*)
       [[ -d "${destination}" ]] || die "backup directory ${destination} does not exist"
-      names="$(find "${destination}" -maxdepth 1 -type f -name '*.dump' -printf '%f\n')"
+      # A glob rather than find -printf, which busybox-based images lack.
+      names=""
+      for file in "${destination}"/*.dump; do
+        if [[ -f "${file}" ]]; then names+="${file##*/}"$'\n'; fi
+      done
       ;;
     *) usage_error "--from/BACKUP_DESTINATION must be s3://bucket[/prefix] or an absolute path" ;;
   esac

@@ -318,6 +318,20 @@ describe("PostgreSQL backup and restore scripts", function () {
       assert.ok(!(result.stdout + result.stderr).includes(wrong), "password printed");
     });
 
+    it("connects with a mounted password file instead of PGPASSWORD", function () {
+      const passFile = path.join(root, "pgpass");
+      fs.writeFileSync(passFile, `*:*:*:${superuser}:${password}\n`, { mode: 0o600 });
+      const result = backup({ PGPASSWORD: undefined, PGPASSFILE: passFile });
+      assert.equal(result.status, 0, result.stderr);
+      assert.ok(!(result.stdout + result.stderr).includes(password), "password printed");
+    });
+
+    it("fails naming PGPASSFILE when the file is not there", function () {
+      const result = backup({ PGPASSWORD: undefined, PGPASSFILE: "/nonexistent/pgpass" });
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, /PGPASSFILE=\/nonexistent\/pgpass is not a readable file/);
+    });
+
     it("uploads to S3 with SSE-KMS and checks the stored size", function () {
       const workDir = fs.mkdtempSync(path.join(root, "work-"));
       const result = backup({
