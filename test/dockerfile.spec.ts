@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { DockerfileParser, From, Instruction } from "dockerfile-ast";
 import { validate, ValidationCode, ValidationSeverity, ValidatorSettings } from "dockerfile-utils";
@@ -119,6 +121,30 @@ function imageRuleViolations(content: string): string[] {
   return violations;
 }
 
+/** shellcheck findings ("SC2086 ...") for the shell-form RUN commands, run by /bin/sh. */
+function runCommandFindings(content: string): string[] {
+  const runs = DockerfileParser.parse(content)
+    .getInstructions()
+    .filter((instruction) => instruction.getKeyword() === "RUN")
+    .map(argumentsOf)
+    .filter((command) => !command.startsWith("["));
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bot3-run-"));
+  try {
+    const script = path.join(scratch, "run-commands.sh");
+    fs.writeFileSync(script, ["#!/bin/sh", ...runs, ""].join("\n"));
+    const result = spawnSync("shellcheck", ["--format=gcc", script], { encoding: "utf8" });
+    if (result.error) {
+      throw new Error(
+        `cannot run shellcheck (${result.error.message}); install it: ` +
+          "apt-get install -y --no-install-recommends shellcheck",
+      );
+    }
+    return result.stdout.split("\n").flatMap((line) => /\[(SC\d+)\]$/.exec(line)?.[1] ?? []);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 /** Returns the Dockerfile with one exact line replaced; fails if the line is not there. */
 function withLine(original: string, replace: string, by: string): string {
   assert.ok(original.includes(replace), `fixture line not found: ${replace}`);
@@ -165,6 +191,17 @@ describe("Engine Dockerfile", function () {
         assert.deepEqual(codes, [code]);
       });
     }
+  });
+
+  describe("RUN commands (shellcheck, POSIX sh)", function () {
+    it("pass shellcheck", function () {
+      assert.deepEqual(runCommandFindings(dockerfile), []);
+    });
+
+    it("report an unquoted expansion", function () {
+      const broken = "FROM alpine:3.20\nARG BINARY_NAME\nRUN cp target/release/$BINARY_NAME /\n";
+      assert.deepEqual(runCommandFindings(broken), ["SC2086"]);
+    });
   });
 
   describe("image rules", function () {
