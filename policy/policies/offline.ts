@@ -215,7 +215,7 @@ function proxiedProps(props: Record<string, unknown>): Record<string, unknown> {
       plain[key] = unwrapSecrets(value);
     }
   }
-  return unknownCheckingProxy(plain) as Record<string, unknown>;
+  return unknownCheckingProxy(plain);
 }
 
 function unwrapSecrets(value: unknown): unknown {
@@ -322,6 +322,7 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
   if (typeof pulumiType === "string" && pulumiType.length > 0) {
     return type === pulumiType;
   }
-  const isInstance = (resourceClass as { isInstance?: unknown } | undefined)?.isInstance;
+  const isInstance = (resourceClass as { isInstance?: (value: unknown) => unknown } | undefined)
+    ?.isInstance;
   return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
 }

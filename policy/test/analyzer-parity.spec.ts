@@ -16,7 +16,9 @@ import { reconcilePolicyConfig } from "../policies/pack-config";
 import { unknownStringValue } from "../policies/sdk-proxy";
 import { deployment, mainContainer, Props, resource, securityContextOf } from "./workload-builders";
 
-// The generated gRPC stubs load these themselves; taking the same copies keeps classes equal.
+// The generated gRPC stubs load these themselves; taking the same copies keeps classes equal,
+// and google-protobuf ships no types, hence plain requires resolved from the stubs' directory.
+/* eslint-disable @typescript-eslint/no-require-imports */
 const protoDirectory = path.dirname(require.resolve("@pulumi/pulumi/proto/analyzer_grpc_pb"));
 const grpc = require(
   require.resolve("@grpc/grpc-js", { paths: [protoDirectory] }),
@@ -24,6 +26,7 @@ const grpc = require(
 const { Struct } = require(
   require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [protoDirectory] }),
 ) as { Struct: { fromJavaScript(value: Record<string, unknown>): never } };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const packRoot = path.resolve(__dirname, "..");
 const levels: EnforcementLevel[] = ["advisory", "mandatory", "disabled", "remediate"];
@@ -103,7 +106,7 @@ async function analyzeLikeTheEngine(
   const configure = new analyzerProto.ConfigureAnalyzerRequest();
   for (const [name, reconciled] of reconcilePolicyConfig(policies, "advisory", config)) {
     const policyConfig = new analyzerProto.PolicyConfig();
-    policyConfig.setEnforcementlevel(levels.indexOf(reconciled.enforcementLevel) as never);
+    policyConfig.setEnforcementlevel(levels.indexOf(reconciled.enforcementLevel));
     policyConfig.setProperties(toStruct(reconciled.properties));
     configure.getPolicyconfigMap().set(name, policyConfig);
   }

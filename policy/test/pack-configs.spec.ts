@@ -44,3 +44,14 @@ describe("per-stack pack configs", () => {
     assert.equal(new Set(policies.map((p) => p.name)).size, policies.length);
   });
 });
+
+describe("README", () => {
+  it("documents every policy in its table", () => {
+    const readme = fs.readFileSync(path.join(packRoot, "README.md"), "utf8");
+    const documented = (name: string) => new RegExp(`^\\| \`${name}\` +\\|`, "m").test(readme);
+    assert.deepEqual(
+      policies.map((policy) => policy.name).filter((name) => !documented(name)),
+      [],
+    );
+  });
+});

@@ -154,8 +154,8 @@ export function extractPodTemplate(
     resourceName,
     specPath: at("spec"),
     metadataPath: at("metadata"),
-    spec: (isRecord(templateRecord.spec) ? templateRecord.spec : {}) as PodSpec,
-    metadata: (isRecord(templateRecord.metadata) ? templateRecord.metadata : {}) as ObjectMeta,
+    spec: isRecord(templateRecord.spec) ? templateRecord.spec : {},
+    metadata: isRecord(templateRecord.metadata) ? templateRecord.metadata : {},
   };
 }
 
