@@ -56,8 +56,10 @@ describe("eks-cluster-hardened", () => {
 
   it("flags missing control-plane log types", () => {
     assert.deepEqual(messagesOf(policy, [cluster({ enabledClusterLogTypes: ["api", "audit"] })]), [
-      'EKS cluster "bot3" does not enable the control-plane log types authenticator, controllerManager, ' +
-        'scheduler. Set enabledClusterLogTypes to ["api","audit","authenticator","controllerManager","scheduler"].',
+      'EKS cluster "bot3" does not enable the control-plane log types authenticator, ' +
+        "controllerManager, " +
+        "scheduler. Set enabledClusterLogTypes to " +
+        '["api","audit","authenticator","controllerManager","scheduler"].',
     ]);
   });
 
@@ -105,7 +107,8 @@ describe("rds-instance-protected", () => {
 
   it("flags fewer than 7 days of backups", () => {
     assert.deepEqual(messagesOf(policy, [database({ backupRetentionPeriod: 1 })]), [
-      'RDS instance "orders" sets backupRetentionPeriod to 1. Set backupRetentionPeriod to at least 7 days.',
+      'RDS instance "orders" sets backupRetentionPeriod to 1. Set backupRetentionPeriod to at ' +
+        "least 7 days.",
     ]);
   });
 
@@ -180,7 +183,8 @@ describe("ecr-repository-hardened", () => {
     assert.deepEqual(
       messagesOf(policy, [repository({ imageScanningConfiguration: { scanOnPush: false } })]),
       [
-        'ECR repository "engine" does not scan images on push. Set imageScanningConfiguration.scanOnPush to true.',
+        'ECR repository "engine" does not scan images on push. Set ' +
+          "imageScanningConfiguration.scanOnPush to true.",
       ],
     );
   });
@@ -210,7 +214,8 @@ describe("kms-key-rotation", () => {
 
   it("flags a symmetric key without rotation", () => {
     assert.deepEqual(messagesOf(policy, [key({ enableKeyRotation: undefined })]), [
-      'KMS key "secrets" does not set enableKeyRotation; its key material would never change. Set enableKeyRotation to true.',
+      'KMS key "secrets" does not set enableKeyRotation; its key material would never change. ' +
+        "Set enableKeyRotation to true.",
     ]);
   });
 });

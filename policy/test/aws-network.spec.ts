@@ -28,7 +28,8 @@ describe("security-groups-no-open-ingress", () => {
   it("flags SSH open to the internet in an inline ingress block", () => {
     const open = group([{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }]);
     assert.deepEqual(messagesOf(policy, [open]), [
-      'Security group "web" opens tcp ports 22-22 to 0.0.0.0/0 in ingress[0]. Restrict the source to ' +
+      'Security group "web" opens tcp ports 22-22 to 0.0.0.0/0 in ingress[0]. Restrict the ' +
+        "source to " +
         "known CIDRs or security groups; only TCP 80 and 443 may be open to the internet.",
     ]);
   });

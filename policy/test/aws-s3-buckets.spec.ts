@@ -56,7 +56,8 @@ describe("s3-buckets-private-encrypted-versioned", () => {
     });
     assert.deepEqual(messagesOf(policy, stack), [
       'S3 bucket "reports" has no BucketPublicAccessBlock with all four flags set. Add an ' +
-        "aws.s3.BucketPublicAccessBlock for it with blockPublicAcls, blockPublicPolicy, ignorePublicAcls, " +
+        "aws.s3.BucketPublicAccessBlock for it with blockPublicAcls, blockPublicPolicy, " +
+        "ignorePublicAcls, " +
         "restrictPublicBuckets all true.",
     ]);
     const [finding] = findingsOf(policy, stack);

@@ -30,7 +30,8 @@ describe("containers-run-as-non-root", () => {
       securityContextOf((s.initContainers as Props[])[0]).runAsNonRoot = false;
     });
     assert.deepEqual(messagesOf(policy, [workload]), [
-      'Deployment "engine" sets spec.template.spec.initContainers[0].securityContext.runAsNonRoot ' +
+      'Deployment "engine" sets ' +
+        "spec.template.spec.initContainers[0].securityContext.runAsNonRoot " +
         "to false. Set it to true or remove it.",
     ]);
   });
@@ -104,7 +105,8 @@ describe("containers-read-only-root-filesystem", () => {
     );
     assert.deepEqual(messagesOf(policy, [workload]), [
       'Deployment "engine" does not set spec.template.spec.containers[0].securityContext.' +
-        "readOnlyRootFilesystem. Set it to true and mount an emptyDir volume where the process must write.",
+        "readOnlyRootFilesystem. Set it to true and mount an emptyDir volume where the process " +
+        "must write.",
     ]);
   });
 
@@ -148,7 +150,8 @@ describe("containers-resource-requirements", () => {
         delete ((mainContainer(s).resources as Props)[section] as Props)[resource];
       });
       assert.deepEqual(messagesOf(policy, [workload]), [
-        `Deployment "engine" does not set spec.template.spec.containers[0].resources.${section}.${resource}. ` +
+        `Deployment "engine" does not set ` +
+          `spec.template.spec.containers[0].resources.${section}.${resource}. ` +
           `Set it to the ${resource} the container needs.`,
       ]);
     });

@@ -18,8 +18,10 @@ describe("services-not-exposed", () => {
 
   it("flags a LoadBalancer Service unless the stack allows it", () => {
     assert.deepEqual(messagesOf(policy, [service("LoadBalancer")]), [
-      'Service "api" sets spec.type to "LoadBalancer", which this stack does not allow. Use ClusterIP ' +
-        "behind the Ingress, or set allowLoadBalancer (or exemptResources) in the services-not-exposed policy config.",
+      'Service "api" sets spec.type to "LoadBalancer", which this stack does not allow. Use ' +
+        "ClusterIP " +
+        "behind the Ingress, or set allowLoadBalancer (or exemptResources) in the " +
+        "services-not-exposed policy config.",
     ]);
     assert.deepEqual(
       messagesOf(policy, [service("LoadBalancer")], { [policy]: { allowLoadBalancer: true } }),

@@ -143,7 +143,7 @@ describe("evaluatePolicies", () => {
       assert.deepEqual(seen, [{ password: "s3cr3t" }]);
     });
 
-    it("resolves parents, dependencies and propertyDependencies to resources for stack policies", () => {
+    it("resolves parents and (property) dependencies to resources for stack policies", () => {
       let resources: PolicyResource[] = [];
       const recorder: Policies = [
         { name: "s", description: "d", validateStack: (args) => void (resources = args.resources) },

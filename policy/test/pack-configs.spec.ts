@@ -24,7 +24,7 @@ describe("per-stack pack configs", () => {
     });
   }
 
-  it("production requires image digests, RDS deletion protection and makes everything mandatory", () => {
+  it("production requires digests and RDS deletion protection, all mandatory", () => {
     const reconciled = reconcilePolicyConfig(policies, "advisory", readConfig("production"));
     assert.equal(reconciled.get("images-pinned")?.properties.requireDigest, true);
     assert.equal(

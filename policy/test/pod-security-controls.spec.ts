@@ -260,7 +260,7 @@ describe("Pod Security Standards controls", () => {
     });
   }
 
-  it("pss-baseline-proc-mount allows an unmasked /proc when the pod has its own user namespace", () => {
+  it("pss-baseline-proc-mount allows an unmasked /proc in a pod's own user namespace", () => {
     const edit: Edit = (s) => {
       s.hostUsers = false;
       containerContext((c) => (c.procMount = "Unmasked"))(s);

@@ -90,7 +90,8 @@ describe("Pod Security Standards corpus (pod-security-admission v0.36.2, policy 
           agreeing += 1;
         } else {
           disagreements.push(
-            `${level}/${pod.verdict}/${pod.file} as ${resource.type}: expected [${expected.join(", ")}], flagged [${[...flagged].join(", ")}]`,
+            `${level}/${pod.verdict}/${pod.file} as ${resource.type}: expected ` +
+              `[${expected.join(", ")}], flagged [${[...flagged].join(", ")}]`,
           );
         }
       }
@@ -98,7 +99,7 @@ describe("Pod Security Standards corpus (pod-security-admission v0.36.2, policy 
     });
   }
 
-  it("leaves every restricted pass pod alone with all 19 controls enabled, as the pack ships", () => {
+  it("leaves every restricted pass pod alone with all 19 controls on, as shipped", () => {
     const pods = readCorpus("restricted").filter((pod) => pod.verdict === "pass");
     const resources = pods.flatMap((pod, index) =>
       podKinds.map((kind) => wrapPod(kind, `pass-${index}-${kind}`, pod.metadata, pod.spec)),

@@ -18,7 +18,7 @@ function summary(policy: string, resources: Parameters<typeof findingsOf>[1]) {
 }
 
 describe("preview unknowns", () => {
-  it("never lets an unknown satisfy a mandatory check: the SDK's advisory note names the value", () => {
+  it("never lets an unknown satisfy a check: the advisory note names the value", () => {
     const workload = deployment(
       "engine",
       (s) => (securityContextOf(mainContainer(s)).readOnlyRootFilesystem = unknown),
@@ -27,7 +27,11 @@ describe("preview unknowns", () => {
     assert.equal(finding.enforcementLevel, "advisory");
     assert.match(
       finding.message,
-      /^can't run policy 'containers-read-only-root-filesystem' from policy pack 'bot3-policy@v0\.1\.0' during preview: .*containers\.0\.securityContext\.readOnlyRootFilesystem/,
+      /^can't run policy 'containers-read-only-root-filesystem' from policy pack 'bot3-policy@v0/,
+    );
+    assert.match(
+      finding.message,
+      /during preview: .*containers\.0\.securityContext\.readOnlyRootFilesystem/,
     );
   });
 

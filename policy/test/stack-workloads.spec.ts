@@ -33,7 +33,8 @@ describe("autoscaled-workloads-omit-replicas", () => {
   it("flags spec.replicas on the autoscaler's target", () => {
     assert.deepEqual(messagesOf(policy, [deployment("engine", undefined, 3), autoscaler()]), [
       'Deployment "engine" sets spec.replicas to 3 although HorizontalPodAutoscaler "engine-hpa" ' +
-        "scales it, so every update resets the autoscaler's count. Remove spec.replicas and set the " +
+        "scales it, so every update resets the autoscaler's count. Remove spec.replicas and " +
+        "set the " +
         "minimum in the autoscaler's spec.minReplicas.",
     ]);
   });
@@ -66,7 +67,8 @@ describe("replicated-workloads-have-pdb", () => {
 
   it("flags a replicated Deployment without a budget", () => {
     assert.deepEqual(messagesOf(policy, [deployment("engine", undefined, 3)]), [
-      'Deployment "engine" sets spec.replicas to 3 but no PodDisruptionBudget in namespace "trading" ' +
+      'Deployment "engine" sets spec.replicas to 3 but no PodDisruptionBudget in namespace ' +
+        '"trading" ' +
         'selects its pod labels {"app":"engine"}. Add a PodDisruptionBudget whose spec.selector ' +
         "matches them, with maxUnavailable: 1.",
     ]);
@@ -119,7 +121,8 @@ describe("namespaces-default-deny", () => {
   it("flags a namespace without one, once", () => {
     assert.deepEqual(messagesOf(policy, [deployment(), deployment("api")]), [
       'Namespace "trading" runs Deployment "engine" but has no default-deny NetworkPolicy. Add a ' +
-        'NetworkPolicy there with spec.podSelector: {} and spec.policyTypes: ["Ingress", "Egress"], ' +
+        'NetworkPolicy there with spec.podSelector: {} and spec.policyTypes: ["Ingress", ' +
+        '"Egress"], ' +
         "then allow the needed traffic explicitly.",
     ]);
   });

@@ -57,7 +57,8 @@ describe("workloads-not-in-default-namespace", () => {
   it("flags the default namespace", () => {
     const workload = wrapPod("Deployment", "engine", {}, compliantPodSpec(), "default");
     assert.deepEqual(messagesOf(policy, [workload]), [
-      'Deployment "engine" sets metadata.namespace to "default". Set it to a dedicated namespace for the workload.',
+      'Deployment "engine" sets metadata.namespace to "default". Set it to a dedicated ' +
+        "namespace for the workload.",
     ]);
   });
 
@@ -86,7 +87,8 @@ describe("no-secret-literals-in-env", () => {
   for (const name of ["DB_PASSWORD", "JWT_SECRET", "GITHUB_TOKEN", "EXCHANGE_API_KEY"]) {
     it(`flags a literal value for ${name}`, () => {
       assert.deepEqual(messagesOf(policy, [withEnv([{ name, value: "hunter2" }])]), [
-        `Deployment "engine" sets spec.template.spec.containers[0].env[0].value for ${name} in plain ` +
+        `Deployment "engine" sets spec.template.spec.containers[0].env[0].value for ${name} in ` +
+          `plain ` +
           "text. Store it in a Secret and reference it with " +
           "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef instead.",
       ]);

@@ -75,7 +75,8 @@ interface DatabaseConfig {
 export const rdsInstancePolicy: ResourceValidationPolicy = resourcePolicy<DatabaseConfig>({
   name: "rds-instance-protected",
   description:
-    "RDS instances are encrypted, private, backed up for a week and, where asked, protected from deletion.",
+    "RDS instances are encrypted, private, backed up for a week and, where asked, protected " +
+    "from deletion.",
   enforcementLevel: "mandatory",
   severity: "high",
   types: ["aws:rds/instance:Instance"],
@@ -100,7 +101,8 @@ export const rdsInstancePolicy: ResourceValidationPolicy = resourcePolicy<Databa
     attempt(() => {
       if (props.publiclyAccessible === true) {
         report(
-          `${subject} sets publiclyAccessible to true. Set it to false and reach the database from inside the VPC.`,
+          `${subject} sets publiclyAccessible to true. Set it to false and reach the database ` +
+            `from inside the VPC.`,
         );
       }
     });
@@ -130,7 +132,8 @@ export const rdsInstancePolicy: ResourceValidationPolicy = resourcePolicy<Databa
 export const elastiCachePolicy: ResourceValidationPolicy = resourcePolicy({
   name: "elasticache-encrypted",
   description:
-    "ElastiCache replication groups encrypt data at rest and in transit and require authentication.",
+    "ElastiCache replication groups encrypt data at rest and in transit and require " +
+    "authentication.",
   enforcementLevel: "mandatory",
   severity: "high",
   types: ["aws:elasticache/replicationGroup:ReplicationGroup"],
@@ -178,7 +181,8 @@ export const ecrRepositoryPolicy: ResourceValidationPolicy = resourcePolicy({
       const scanning: unknown = props.imageScanningConfiguration;
       if (!isRecord(scanning) || scanning.scanOnPush !== true) {
         report(
-          `${subject} does not scan images on push. Set imageScanningConfiguration.scanOnPush to true.`,
+          `${subject} does not scan images on push. Set imageScanningConfiguration.scanOnPush ` +
+            `to true.`,
         );
       }
     });
@@ -248,7 +252,8 @@ export const ebsStorageClassPolicy: ResourceValidationPolicy = resourcePolicy({
             ? "does not set parameters.encrypted"
             : `sets parameters.encrypted to ${JSON.stringify(encrypted)}`;
         report(
-          `StorageClass "${name}" ${found}, so its EBS volumes are unencrypted. Set parameters.encrypted to "true" (a string).`,
+          `StorageClass "${name}" ${found}, so its EBS volumes are unencrypted. Set ` +
+            `parameters.encrypted to "true" (a string).`,
         );
       }
     }),

@@ -69,7 +69,9 @@ const requirements: Requirement[] = [
     companionTypes: [publicAccessBlockType],
     satisfiedBy: blocksPublicAccess,
     problem: "has no BucketPublicAccessBlock with all four flags set",
-    fix: `Add an aws.s3.BucketPublicAccessBlock for it with ${publicAccessFlags.join(", ")} all true.`,
+    fix:
+      `Add an aws.s3.BucketPublicAccessBlock for it with ${publicAccessFlags.join(", ")} ` +
+      `all true.`,
   },
   {
     companionTypes: encryptionTypes,

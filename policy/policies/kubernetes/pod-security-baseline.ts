@@ -144,7 +144,8 @@ export const baselineControls: PodSecurityControl[] = [
                 pod,
                 `${path}.securityContext.capabilities.add`,
                 [...added],
-                `Remove ${forbidden.join(", ")}: only ${[...allowedBaselineCapabilities].join(", ")} may be added.`,
+                `Remove ${forbidden.join(", ")}: only ` +
+                  `${[...allowedBaselineCapabilities].join(", ")} may be added.`,
               ),
             );
           }
@@ -273,7 +274,8 @@ export const baselineControls: PodSecurityControl[] = [
         const type = options.type;
         if (typeof type === "string" && !allowedSeLinuxTypes.has(type)) {
           const fix =
-            "Use container_t, container_init_t, container_kvm_t or container_engine_t, or remove it.";
+            "Use container_t, container_init_t, container_kvm_t or container_engine_t, or " +
+            "remove it.";
           report(setsTo(pod, `${path}.seLinuxOptions.type`, type, fix));
         }
         for (const field of ["user", "role"]) {
@@ -301,7 +303,8 @@ export const baselineControls: PodSecurityControl[] = [
         attempt(() => {
           const procMount = container.securityContext?.procMount;
           if (procMount !== undefined && procMount !== "Default") {
-            const fix = `Remove it or set it to "Default" (or set ${pod.specPath}.hostUsers to false).`;
+            const hostUsers = `${pod.specPath}.hostUsers`;
+            const fix = `Remove it or set it to "Default" (or set ${hostUsers} to false).`;
             report(setsTo(pod, `${path}.securityContext.procMount`, procMount, fix));
           }
         });

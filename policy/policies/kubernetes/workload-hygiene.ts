@@ -84,7 +84,8 @@ export const noDefaultNamespacePolicy: ResourceValidationPolicy = {
     if (namespace === undefined) {
       reportViolation(
         `${subject} does not set metadata.namespace and its provider sets no default namespace, ` +
-          "so it lands in the default namespace. Set metadata.namespace to the workload's namespace.",
+          "so it lands in the default namespace. Set metadata.namespace to the workload's " +
+          "namespace.",
       );
     } else if (namespace === "default") {
       reportViolation(
