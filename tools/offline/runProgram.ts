@@ -76,7 +76,7 @@ class RecordingMonitor extends MockMonitor {
       this.record(req);
     } catch (error) {
       // Answering with the error fails the run; an exception here would leave it hanging.
-      callback(error as Error, undefined);
+      callback(error, undefined);
       return;
     }
     return super.registerResource(req, callback);
