@@ -12,7 +12,8 @@ const tagPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export function parseImageReference(reference: string): ImageReference | undefined {
   const [namePart, digest, extra] = reference.split("@");
-  if (extra !== undefined || (digest !== undefined && !digestPattern.test(digest))) return undefined;
+  if (extra !== undefined || (digest !== undefined && !digestPattern.test(digest)))
+    return undefined;
   const lastSlash = namePart.lastIndexOf("/");
   const lastColon = namePart.lastIndexOf(":");
   const hasTag = lastColon > lastSlash;
