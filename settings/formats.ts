@@ -46,3 +46,18 @@ export function parseCpuMillis(quantity: string): number | undefined {
   const millis = match[2] ? Number(match[1]) : Number(match[1]) * 1000;
   return millis > 0 && Number.isInteger(millis) ? millis : undefined;
 }
+
+/** How a container image reference pins what runs. */
+export type ImagePin = "digest" | "tag" | "unpinned";
+
+/**
+ * `repo@sha256:<64 hex>` is pinned by digest; `repo:tag` by a tag (a mutable pointer); a bare
+ * repository or the `latest` tag pins nothing.
+ */
+export function imagePinOf(ref: string): ImagePin {
+  if (/^[^\s@]+@sha256:[0-9a-f]{64}$/.test(ref)) return "digest";
+  const lastSegment = ref.split("/").pop() ?? "";
+  const tag = lastSegment.includes(":") ? lastSegment.split(":").pop() : undefined;
+  if (tag === undefined || tag === "" || tag === "latest") return "unpinned";
+  return "tag";
+}

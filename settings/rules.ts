@@ -1,4 +1,4 @@
-import { isOpenToTheWorld, parseCpuMillis, parseMemoryBytes } from "./formats";
+import { imagePinOf, isOpenToTheWorld, parseCpuMillis, parseMemoryBytes } from "./formats";
 import { architectureOf, isBurstable } from "./instanceTypes";
 import type * as schema from "./schema";
 
@@ -8,6 +8,7 @@ export interface FieldValidSettings {
   cluster: schema.ClusterSettings;
   nodeGroups: schema.NodeGroupsSettings;
   engine: schema.EngineSettings;
+  image: schema.ImageSettings;
   database: schema.DatabaseSettings;
   cache: schema.CacheSettings;
   tls: schema.TlsSettings;
@@ -30,6 +31,37 @@ export function crossFieldProblems(s: FieldValidSettings): string[] {
   }
   if (engine.httpPort === engine.metricsPort) {
     problems.push("bot3:engine.httpPort and bot3:engine.metricsPort must be different ports");
+  }
+  for (const other of ["httpPort", "metricsPort"] as const) {
+    if (engine.healthPort === engine[other]) {
+      problems.push(
+        `bot3:engine.healthPort and bot3:engine.${other} are both ${engine.healthPort}; ` +
+          "give the probes a port of their own",
+      );
+    }
+  }
+  if (engine.preStopSleepSeconds >= engine.terminationGracePeriodSeconds) {
+    problems.push(
+      `bot3:engine.preStopSleepSeconds (${engine.preStopSleepSeconds}) must be below ` +
+        `bot3:engine.terminationGracePeriodSeconds (${engine.terminationGracePeriodSeconds}), ` +
+        "or the engine is killed before it can close its open orders; lower the pause or raise " +
+        "the grace period",
+    );
+  }
+  if (s.image.ref !== undefined) {
+    const pin = imagePinOf(s.image.ref);
+    if (pin === "unpinned") {
+      problems.push(
+        `bot3:image.ref = ${JSON.stringify(s.image.ref)} does not pin an image; ` +
+          "use repo@sha256:<digest> (or repo:<version> on a local stack), never latest",
+      );
+    } else if (pin === "tag" && s.environment !== "local") {
+      problems.push(
+        `bot3:image.ref = ${JSON.stringify(s.image.ref)} is pinned by a tag, which can be ` +
+          `moved; bot3:environment ${s.environment} runs images by digest: ` +
+          "set repo@sha256:<digest>",
+      );
+    }
   }
   for (const resource of ["cpu", "memory"] as const) {
     const parse = resource === "cpu" ? parseCpuMillis : parseMemoryBytes;
