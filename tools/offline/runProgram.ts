@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
+import * as stateRuntime from "@pulumi/pulumi/runtime/state";
 import { createRequire } from "module";
 import * as path from "path";
 import { mockCall, mockResourceOutputs } from "./mockCloud";
@@ -145,7 +146,12 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
       call: (args) => Promise.resolve(mockCall(args)),
     });
     await pulumi.runtime.setMocks(monitor.mocks, "bot3", stack, options.preview ?? false);
+    const store = (stateRuntime as unknown as { getStore(): Record<string, unknown> }).getStore();
+    const features = Object.entries(store).filter(([key]) => key.startsWith("supports"));
     settingsRuntime.setMockOptions(monitor, "bot3", stack, options.preview ?? false);
+    // setMockOptions resets the feature flags that setMocks set; without "secrets" every secret
+    // would be sent, and recorded, as plain text.
+    Object.assign(store, Object.fromEntries(features));
 
     const entry = options.program ?? path.join(repositoryRoot, "index.ts");
     delete require.cache[require.resolve(entry)];
