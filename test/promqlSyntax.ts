@@ -1,6 +1,13 @@
 // PromQL inspection shared by the alert rule and dashboard specs, on the same Lezer grammar
 // that Prometheus' own web UI uses.
-import { parser } from "@prometheus-io/lezer-promql";
+import { createRequire } from "module";
+import type * as LezerPromql from "@prometheus-io/lezer-promql" with {
+  "resolution-mode": "require",
+};
+
+// The package is an ES module with a CommonJS build; requiring that build keeps this file
+// CommonJS like the rest of the project.
+const { parser } = createRequire(__filename)("@prometheus-io/lezer-promql") as typeof LezerPromql;
 
 /** One `metric{label op "value", ...}` selector of an expression. */
 export interface VectorSelector {
