@@ -15,8 +15,8 @@ export const enginePaths = {
   tmp: "/tmp",
 } as const;
 
-/** The non-root identity the engine runs as; the image must not need another. */
-export const engineUser = { uid: 10001, gid: 10001 } as const;
+/** The non-root identity the engine runs as: the image's own user (docker/engine/Dockerfile). */
+export const engineUser = { uid: 65532, gid: 65532 } as const;
 
 /** Names of the Secrets that the data-store components create for the engine. */
 export interface DataStoreSecretNames {
@@ -78,7 +78,6 @@ export function enginePodSpec(inputs: EnginePodInputs): PodSpec {
     ports: [
       { name: "http", containerPort: engine.httpPort, protocol: "TCP" },
       { name: "metrics", containerPort: engine.metricsPort, protocol: "TCP" },
-      { name: "health", containerPort: engine.healthPort, protocol: "TCP" },
     ],
     env: [
       { name: "BOT3_CONFIG_FILE", value: enginePaths.configFile },
@@ -125,7 +124,8 @@ export function enginePodSpec(inputs: EnginePodInputs): PodSpec {
   };
 
   function httpProbe(path: string, timing: { periodSeconds: number; failureThreshold: number }) {
-    return { httpGet: { path, port: "health" }, timeoutSeconds: 2, ...timing };
+    // The engine serves its health endpoints on its API port (docker/engine/README.md).
+    return { httpGet: { path, port: "http" }, timeoutSeconds: 2, ...timing };
   }
 }
 

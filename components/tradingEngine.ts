@@ -224,7 +224,7 @@ export function engineConfigDocument(engine: EngineSettings): string {
   return JSON.stringify(
     {
       exchanges: engine.exchanges,
-      ports: { http: engine.httpPort, metrics: engine.metricsPort, health: engine.healthPort },
+      ports: { http: engine.httpPort, metrics: engine.metricsPort },
       settings: sorted,
     },
     null,

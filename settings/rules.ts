@@ -32,14 +32,6 @@ export function crossFieldProblems(s: FieldValidSettings): string[] {
   if (engine.httpPort === engine.metricsPort) {
     problems.push("bot3:engine.httpPort and bot3:engine.metricsPort must be different ports");
   }
-  for (const other of ["httpPort", "metricsPort"] as const) {
-    if (engine.healthPort === engine[other]) {
-      problems.push(
-        `bot3:engine.healthPort and bot3:engine.${other} are both ${engine.healthPort}; ` +
-          "give the probes a port of their own",
-      );
-    }
-  }
   if (engine.preStopSleepSeconds >= engine.terminationGracePeriodSeconds) {
     problems.push(
       `bot3:engine.preStopSleepSeconds (${engine.preStopSleepSeconds}) must be below ` +

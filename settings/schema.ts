@@ -193,8 +193,6 @@ export const engineSchema = z
     preStopSleepSeconds: z.number().int().min(0).max(120).default(10),
     httpPort: port.default(8080),
     metricsPort: port.default(9090),
-    /** Port of the startup, liveness and readiness probes; not exposed by the Service. */
-    healthPort: port.default(8081),
     /**
      * How strictly replicas spread across zones: `required` refuses to schedule a pod that would
      * unbalance the zones; `preferred` only tries, for clusters whose nodes carry no zone label.

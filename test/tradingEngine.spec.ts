@@ -107,17 +107,12 @@ describe("TradingEngine", () => {
         assert.deepEqual(resources?.requests, requests);
       });
 
-      it("probes startup, liveness and readiness on the health port", () => {
+      it("probes startup, liveness and readiness on the API port", () => {
         const container = engineContainer(run);
-        const health = container.ports?.find((p) => p.name === "health");
-        assert.equal(health?.containerPort, engineSettings(run).healthPort);
-        for (const probe of [
-          container.startupProbe,
-          container.livenessProbe,
-          container.readinessProbe,
-        ]) {
-          assert.equal(probe?.httpGet?.port, "health");
-        }
+        const http = container.ports?.find((p) => p.name === "http");
+        assert.equal(http?.containerPort, engineSettings(run).httpPort);
+        const probes = [container.startupProbe, container.livenessProbe, container.readinessProbe];
+        for (const probe of probes) assert.equal(probe?.httpGet?.port, "http");
       });
 
       it("exposes the metrics port on the container and the Service", () => {
@@ -390,16 +385,6 @@ describe("TradingEngine", () => {
       assert.match(
         error.message,
         /bot3:engine\.preStopSleepSeconds \(60\) must be below bot3:engine\.terminationGracePeriodSeconds \(60\)/,
-      );
-    });
-
-    it("rejects a health port shared with the API", async () => {
-      const error = await settingsErrorFor("staging", {
-        "bot3:engine": { healthPort: 8080 },
-      });
-      assert.match(
-        error.message,
-        /bot3:engine\.healthPort and bot3:engine\.httpPort are both 8080/,
       );
     });
   });
