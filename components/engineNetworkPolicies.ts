@@ -27,7 +27,10 @@ export interface EngineNetworkPoliciesArgs {
   httpPort: number;
   /** Port of the engine's metrics, reached from Prometheus only. */
   metricsPort: number;
-  /** The ingress controller's pods. Default: `app.kubernetes.io/name: ingress-nginx` in `ingress-nginx`. */
+  /**
+   * The ingress controller's pods. Default: `app.kubernetes.io/name: ingress-nginx` in the
+   * `ingress-nginx` namespace.
+   */
   ingressController?: PodsInNamespace;
   /** The metrics scraper's pods. Default: `app.kubernetes.io/name: prometheus` in `monitoring`. */
   metricsScraper?: PodsInNamespace;

@@ -15,7 +15,7 @@ export interface IngressControllerArgs {
    * `none` uses a NodePort Service, for local clusters that map node ports to the host.
    */
   loadBalancer: "nlb" | "none";
-  /** Controller replicas; a PodDisruptionBudget keeps one up when there are two or more. Default 2. */
+  /** Controller replicas; the chart's PodDisruptionBudget keeps one up. Default 2. */
   replicas?: number;
   /** Namespace the controller runs in. Default `ingress-nginx`. */
   namespace?: string;

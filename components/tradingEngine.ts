@@ -236,8 +236,9 @@ export function engineConfigDocument(engine: EngineSettings): string {
 export function checkImage(ref: string, allowTagOnly: boolean): void {
   const pin = imagePinOf(ref);
   if (pin === "digest" || (pin === "tag" && allowTagOnly)) return;
+  const problem = pin === "tag" ? "pinned by tag only" : "not pinned";
   throw new Error(
-    `TradingEngine image ${JSON.stringify(ref)} is ${pin === "tag" ? "pinned by tag only" : "not pinned"}; ` +
+    `TradingEngine image ${JSON.stringify(ref)} is ${problem}; ` +
       "pass repo@sha256:<digest> (set bot3:image.ref, or let the image build supply it)",
   );
 }

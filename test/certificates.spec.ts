@@ -69,7 +69,7 @@ describe("Certificates", () => {
         }
       });
 
-      it("creates the settings' ClusterIssuer only after the release installed its CRDs", async () => {
+      it("creates the settings' ClusterIssuer after the release installs its CRDs", async () => {
         const issuer = issuerOf(run);
         assert.ok(issuer.dependencies.includes(releaseOf(run).urn));
         assert.equal(issuer.inputs.apiVersion, "cert-manager.io/v1");

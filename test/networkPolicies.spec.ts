@@ -85,7 +85,7 @@ describe("EngineNetworkPolicies", () => {
         vpcCidr = parseSettings(run.config.values).network.vpcCidr;
       });
 
-      it("declares policies that the Kubernetes schema accepts, in the engine namespace", async () => {
+      it("declares schema-valid policies in the engine namespace", async () => {
         const policies = policiesOf(run);
         assert.ok(policies.length >= 6);
         for (const p of policies) {

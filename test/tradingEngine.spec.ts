@@ -384,7 +384,10 @@ describe("TradingEngine", () => {
       });
       assert.match(
         error.message,
-        /bot3:engine\.preStopSleepSeconds \(60\) must be below bot3:engine\.terminationGracePeriodSeconds \(60\)/,
+        new RegExp(
+          String.raw`bot3:engine\.preStopSleepSeconds \(60\) must be below ` +
+            String.raw`bot3:engine\.terminationGracePeriodSeconds \(60\)`,
+        ),
       );
     });
   });
