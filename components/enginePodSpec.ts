@@ -81,7 +81,6 @@ export function enginePodSpec(inputs: EnginePodInputs): PodSpec {
     ],
     env: [
       { name: "BOT3_CONFIG_FILE", value: enginePaths.configFile },
-      { name: "BOT3_EXCHANGE_CREDENTIALS_DIR", value: enginePaths.exchangeCredentials },
       { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
       { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
       ...dataStoreEnv(inputs.dataStoreSecrets),

@@ -4,7 +4,7 @@ import { createHash } from "crypto";
 import type { EngineSettings, ExchangeCredential } from "../settings";
 import { imagePinOf } from "../settings/formats";
 import type { DedicatedNodes } from "./clusterAccess";
-import { enginePodSpec, type DataStoreSecretNames } from "./enginePodSpec";
+import { enginePaths, enginePodSpec, type DataStoreSecretNames } from "./enginePodSpec";
 
 export interface TradingEngineArgs {
   /** Namespace to run in; pass the WorkloadNamespace's output so it exists first. */
@@ -225,6 +225,8 @@ export function engineConfigDocument(engine: EngineSettings): string {
     {
       exchanges: engine.exchanges,
       ports: { http: engine.httpPort, metrics: engine.metricsPort },
+      // A directory of files `<exchange>/apiKey`, `<exchange>/apiSecret` (and `passphrase`).
+      exchangeCredentialsDir: enginePaths.exchangeCredentials,
       settings: sorted,
     },
     null,
