@@ -2,14 +2,20 @@
 // the order the architecture guide gives, each handed the outputs it needs.
 import * as pulumi from "@pulumi/pulumi";
 import { EngineImage, imageTag } from "./components/engineImage";
+import { Certificates } from "./components/certificates";
+import type { ClusterAccess } from "./components/clusterAccess";
+import { EngineIngress } from "./components/engineIngress";
+import { EngineNetworkPolicies } from "./components/engineNetworkPolicies";
 import { ExistingCluster } from "./components/existingCluster";
+import { IngressController } from "./components/ingressController";
+import { engineLabels, TradingEngine } from "./components/tradingEngine";
 import { WorkloadNamespace } from "./components/workloadNamespace";
 import { loadSettings } from "./settings";
 
 const settings = loadSettings();
 const engineImageTag = imageTag(settings.image);
 
-const cluster = new ExistingCluster("bot3", {
+const cluster: ClusterAccess = new ExistingCluster("bot3", {
   cluster: settings.cluster,
   storage: settings.storage,
 });
@@ -29,7 +35,63 @@ const engineImage = new EngineImage("bot3-engine-image", {
   dataProtection: settings.dataProtection,
 });
 
+const ingressController = new IngressController("bot3-ingress", {
+  loadBalancer: settings.ingress.loadBalancer,
+  provider: cluster.provider,
+});
+
+const certificates = new Certificates("bot3-tls", {
+  tls: settings.tls,
+  ingressClassName: ingressController.ingressClassName,
+  keepCrds: settings.dataProtection,
+  provider: cluster.provider,
+});
+
+const engine = new TradingEngine("bot3-engine", {
+  namespace: engineNamespace.name,
+  image: engineImage.imageRef,
+  // Local registries hand out tags; the settings refuse tag-only images on every other stack.
+  allowTagOnlyImage: settings.environment === "local",
+  engine: settings.engine,
+  exchangeCredentials: settings.exchangeCredentials,
+  engineNodes: cluster.engineNodes,
+  provider: cluster.provider,
+});
+
+new EngineNetworkPolicies("bot3-engine-network", {
+  namespace: engineNamespace.name,
+  engineLabels,
+  httpPort: settings.engine.httpPort,
+  metricsPort: settings.engine.metricsPort,
+  database: {
+    mode: settings.database.mode,
+    port: 5432,
+    podLabels: { "app.kubernetes.io/name": "postgres" },
+  },
+  cache: {
+    mode: settings.cache.mode,
+    port: 6379,
+    podLabels: { "app.kubernetes.io/name": "redis" },
+  },
+  vpcCidr: settings.network.vpcCidr,
+  allowAcmeSolver: settings.tls.issuer !== "self-signed",
+  provider: cluster.provider,
+});
+
+const engineIngress = new EngineIngress("bot3-engine-public", {
+  namespace: engineNamespace.name,
+  host: settings.ingress.host,
+  serviceName: engine.serviceName,
+  servicePortName: engine.httpPortName,
+  ingressClassName: ingressController.ingressClassName,
+  clusterIssuerName: certificates.issuerName,
+  ingressController: ingressController.release,
+  clusterIssuer: certificates.issuer,
+  provider: cluster.provider,
+});
+
 export const clusterName = pulumi.output(cluster.clusterName);
 export const namespace = engineNamespace.name;
 export const imageRef = engineImage.imageRef;
 export const registryUrl = engineImage.registryUrl;
+export const ingressUrl = engineIngress.url;

@@ -15,6 +15,14 @@ export interface WorkloadNamespaceArgs {
   provider: k8s.Provider;
 }
 
+/** Labels that make Pod Security Admission enforce, audit and warn on `restricted`. */
+export const restrictedPodSecurityLabels: Record<string, string> = Object.fromEntries(
+  ["enforce", "audit", "warn"].flatMap((mode) => [
+    [`pod-security.kubernetes.io/${mode}`, "restricted"],
+    [`pod-security.kubernetes.io/${mode}-version`, "latest"],
+  ]),
+);
+
 /**
  * A namespace that Pod Security Admission holds to the `restricted` profile (enforced, audited
  * and warned), with a ResourceQuota and a LimitRange so that no pod runs unbounded.
@@ -25,19 +33,13 @@ export class WorkloadNamespace extends pulumi.ComponentResource {
   constructor(name: string, args: WorkloadNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("bot3:platform:WorkloadNamespace", name, {}, opts);
     const childOpts = { parent: this, provider: args.provider };
-    const podSecurity = Object.fromEntries(
-      ["enforce", "audit", "warn"].flatMap((mode) => [
-        [`pod-security.kubernetes.io/${mode}`, "restricted"],
-        [`pod-security.kubernetes.io/${mode}-version`, "latest"],
-      ]),
-    );
 
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       {
         metadata: {
           name: args.namespace,
-          labels: { ...podSecurity, "app.kubernetes.io/part-of": "bot3" },
+          labels: { ...restrictedPodSecurityLabels, "app.kubernetes.io/part-of": "bot3" },
         },
       },
       childOpts,

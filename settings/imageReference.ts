@@ -37,3 +37,13 @@ export function imageReferenceProblem(reference: string): string | undefined {
   }
   return undefined;
 }
+
+/** How a reference pins what runs: by digest, by a (movable) tag, or not at all. */
+export type ImagePin = "digest" | "tag" | "unpinned";
+
+export function imagePin(reference: string): ImagePin {
+  const parsed = parseImageReference(reference);
+  if (parsed?.digest !== undefined) return "digest";
+  if (imageReferenceProblem(reference) === undefined) return "tag";
+  return "unpinned";
+}

@@ -14,7 +14,7 @@ export const profileDefaults: Record<Environment, ProfileDefaults> = {
     cache: { mode: "in-cluster" },
     ingress: { host: "bot3.localtest.me", loadBalancer: "none" },
     tls: { issuer: "self-signed" },
-    engine: { minReplicas: 1, maxReplicas: 3 },
+    engine: { minReplicas: 1, maxReplicas: 3, zoneSpread: "preferred" },
   },
   staging: {
     network: { natGateways: "single" },

@@ -1,3 +1,4 @@
+import { imagePin } from "./imageReference";
 import { isOpenToTheWorld, parseCpuMillis, parseMemoryBytes } from "./formats";
 import { architectureOf, isBurstable } from "./instanceTypes";
 import type * as schema from "./schema";
@@ -8,6 +9,7 @@ export interface FieldValidSettings {
   cluster: schema.ClusterSettings;
   nodeGroups: schema.NodeGroupsSettings;
   engine: schema.EngineSettings;
+  image: schema.ImageSettings;
   database: schema.DatabaseSettings;
   cache: schema.CacheSettings;
   tls: schema.TlsSettings;
@@ -30,6 +32,25 @@ export function crossFieldProblems(s: FieldValidSettings): string[] {
   }
   if (engine.httpPort === engine.metricsPort) {
     problems.push("bot3:engine.httpPort and bot3:engine.metricsPort must be different ports");
+  }
+  if (engine.preStopSleepSeconds >= engine.terminationGracePeriodSeconds) {
+    problems.push(
+      `bot3:engine.preStopSleepSeconds (${engine.preStopSleepSeconds}) must be below ` +
+        `bot3:engine.terminationGracePeriodSeconds (${engine.terminationGracePeriodSeconds}), ` +
+        "or the engine is killed before it can close its open orders; lower the pause or raise " +
+        "the grace period",
+    );
+  }
+  // An unpinned reference is refused by the field's own check; this rule adds the stricter
+  // standard for shared stacks.
+  if (s.image.ref !== undefined) {
+    if (imagePin(s.image.ref) === "tag" && s.environment !== "local") {
+      problems.push(
+        `bot3:image.ref = ${JSON.stringify(s.image.ref)} is pinned by a tag, which can be ` +
+          `moved; bot3:environment ${s.environment} runs images by digest: ` +
+          "set repo@sha256:<digest>",
+      );
+    }
   }
   for (const resource of ["cpu", "memory"] as const) {
     const parse = resource === "cpu" ? parseCpuMillis : parseMemoryBytes;

@@ -200,6 +200,11 @@ export const engineSchema = z
     preStopSleepSeconds: z.number().int().min(0).max(120).default(10),
     httpPort: port.default(8080),
     metricsPort: port.default(9090),
+    /**
+     * How strictly replicas spread across zones: `required` refuses to schedule a pod that would
+     * unbalance the zones; `preferred` only tries, for clusters whose nodes carry no zone label.
+     */
+    zoneSpread: z.enum(["required", "preferred"]).default("required"),
     /** Exchanges the engine trades on; each needs `exchangeCredentials.<name>`. */
     exchanges: z.array(k8sName).default([]),
     /** IAM policy ARNs for the engine's IRSA role; empty gives the engine no AWS access. */

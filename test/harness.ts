@@ -15,7 +15,10 @@ let queue: Promise<unknown> = Promise.resolve();
  * every spec can ask for "staging" and the program is evaluated once per stack.
  */
 export function runStack(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
-  const cacheable = options.overrides === undefined && options.preview === undefined;
+  const cacheable =
+    options.overrides === undefined &&
+    options.preview === undefined &&
+    options.program === undefined;
   const key = stack;
   if (cacheable && cache.has(key)) return cache.get(key)!;
   // The SDK's runtime is global to the process, so runs take turns.

@@ -125,11 +125,17 @@ describe("Offline render", () => {
       it("summarises resource counts by type and where the files went", () => {
         const result = renders.get(stack)!;
         expect(result.summary).to.match(new RegExp(`^Stack ${stack}: \\d+ resources`));
-        expect(result.summary).to.match(/kubernetes:core\/v1:Namespace\s+1/);
+        expect(result.summary).to.match(/kubernetes:core\/v1:Namespace\s+\d+/);
         expect(result.summary).to.include("Wrote manifests and inventory.json to");
       });
     });
   }
+
+  it("says when it builds the engine from the stand-in source", () => {
+    expect(renders.get("staging")!.summary).to.match(
+      /Offline stand-in: bot3:image.context \.\.\/bot3-engine is not on this machine; building from test\/fixtures\/engine/,
+    );
+  });
 
   it("says which encrypted settings were replaced by placeholders", () => {
     expect(renders.get("staging")!.summary).to.include(

@@ -113,6 +113,7 @@ function summarise(
         run.config.placeholderKeys.join(", "),
     );
   }
+  for (const standIn of run.config.standIns) lines.push(`Offline stand-in: ${standIn}.`);
   lines.push(
     `Wrote manifests and inventory.json to ${path.relative(process.cwd(), outDir) || "."}`,
   );
