@@ -81,6 +81,17 @@ const outputsByType: Record<string, OutputFactory> = {
     arn: arn("logs", `log-group:${String(inputs.name ?? name)}`),
     name: inputs.name ?? name,
   }),
+  "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1, defaultVersion: 1 }),
+  "aws:ec2/placementGroup:PlacementGroup": (name, inputs) => ({
+    name: inputs.name ?? `${name}-0123456`,
+  }),
+  "aws:eks/nodeGroup:NodeGroup": (name, inputs) => ({
+    nodeGroupName: inputs.nodeGroupName ?? `${name}-0123456`,
+    arn: arn("eks", `nodegroup/${String(inputs.clusterName)}/${name}/0123456`),
+  }),
+  "aws:eks/addon:Addon": (_name, inputs) => ({
+    arn: arn("eks", `addon/${String(inputs.clusterName)}/${String(inputs.addonName)}/0123456`),
+  }),
   "random:index/randomPassword:RandomPassword": (name, inputs) => ({
     result: `offline-random-password-${name}-${"x".repeat(Math.max(0, Number(inputs.length ?? 32) - 40))}`,
   }),
