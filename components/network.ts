@@ -46,7 +46,7 @@ export class Network extends pulumi.ComponentResource {
 
     const zones = aws.getAvailabilityZonesOutput({ state: "available" }, childOpts);
     this.zoneNames = layout.map((_, index) =>
-      zones.names.apply((names) => zoneAt(names, index, network.availabilityZones)),
+      zones.names.apply((names) => availabilityZoneAt(names, index, network.availabilityZones)),
     );
 
     const vpc = new aws.ec2.Vpc(
@@ -241,7 +241,8 @@ export class Network extends pulumi.ComponentResource {
   }
 }
 
-function zoneAt(names: string[], index: number, wanted: number): string {
+/** The zone for a subnet index; fails at deploy time when the region has too few zones. */
+export function availabilityZoneAt(names: string[], index: number, wanted: number): string {
   if (names.length < wanted) {
     throw new Error(
       `bot3:network.availabilityZones is ${wanted}, but the region has only ${names.length} ` +
