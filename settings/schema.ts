@@ -115,8 +115,10 @@ export const networkSchema = z
   })
   .strict();
 
-const nodeGroupSchema = z
-  .object({
+/** A managed node group's settings, with defaults that differ between the two groups. */
+function nodeGroupSchema(defaults: { instanceTypes: string[]; size: [number, number, number] }) {
+  const [minSize, desiredSize, maxSize] = defaults.size;
+  return z.object({
     /** EC2 instance types; all must share one CPU architecture. */
     instanceTypes: z
       .array(
@@ -124,24 +126,22 @@ const nodeGroupSchema = z
           .string()
           .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as m7i.large"),
       )
-      .min(1),
-    minSize: z.number().int().min(0).max(100),
-    maxSize: z.number().int().min(1).max(100),
-    desiredSize: z.number().int().min(0).max(100),
+      .min(1)
+      .default(defaults.instanceTypes),
+    minSize: z.number().int().min(0).max(100).default(minSize),
+    maxSize: z.number().int().min(1).max(100).default(maxSize),
+    desiredSize: z.number().int().min(0).max(100).default(desiredSize),
     /** Size of the encrypted gp3 root volume. */
     diskSizeGb: z.number().int().min(20).max(1000).default(50),
-  })
-  .strict();
+  });
+}
 
 export const nodeGroupsSchema = z
   .object({
-    system: nodeGroupSchema.prefault({
-      instanceTypes: ["m7i.large"],
-      minSize: 2,
-      maxSize: 4,
-      desiredSize: 2,
-    }),
-    engine: nodeGroupSchema
+    system: nodeGroupSchema({ instanceTypes: ["m7i.large"], size: [2, 2, 4] })
+      .strict()
+      .prefault({}),
+    engine: nodeGroupSchema({ instanceTypes: ["c7i.xlarge"], size: [3, 3, 10] })
       .extend({
         /** Without an engine group the engine runs on the system nodes. */
         enabled: z.boolean().default(true),
@@ -149,7 +149,7 @@ export const nodeGroupsSchema = z
         placementGroup: z.boolean().default(false),
       })
       .strict()
-      .prefault({ instanceTypes: ["c7i.xlarge"], minSize: 3, maxSize: 10, desiredSize: 3 }),
+      .prefault({}),
   })
   .strict();
 
@@ -184,7 +184,13 @@ export const imageSchema = z
   })
   .strict();
 
-const resourceListSchema = z.object({ cpu, memory }).strict();
+/** CPU and memory of a container, each field defaulted on its own. */
+function resourceListSchema(defaults: { cpu: string; memory: string }) {
+  return z
+    .object({ cpu: cpu.default(defaults.cpu), memory: memory.default(defaults.memory) })
+    .strict()
+    .prefault({});
+}
 
 export const engineSchema = z
   .object({
@@ -198,8 +204,8 @@ export const engineSchema = z
     targetMemoryUtilization: z.number().int().min(10).max(100).default(80),
     /** Seconds the autoscaler waits before removing pods. */
     scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300),
-    requests: resourceListSchema.prefault({ cpu: "500m", memory: "512Mi" }),
-    limits: resourceListSchema.prefault({ cpu: "1", memory: "1Gi" }),
+    requests: resourceListSchema({ cpu: "500m", memory: "512Mi" }),
+    limits: resourceListSchema({ cpu: "1", memory: "1Gi" }),
     /** Requests equal to limits in whole CPUs, for the Guaranteed QoS class. */
     guaranteedQos: z.boolean().default(false),
     /** Time the engine gets to finish open orders after SIGTERM. */
@@ -227,9 +233,13 @@ export const engineSchema = z
       .default({}),
     /** Namespace ResourceQuota. */
     quota: z
-      .object({ cpu, memory, pods: z.number().int().min(1).max(1000) })
+      .object({
+        cpu: cpu.default("32"),
+        memory: memory.default("64Gi"),
+        pods: z.number().int().min(1).max(1000).default(60),
+      })
       .strict()
-      .prefault({ cpu: "32", memory: "64Gi", pods: 60 }),
+      .prefault({}),
   })
   .strict();
 
