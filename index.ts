@@ -23,4 +23,3 @@ export const kubeconfig = eksCluster?.kubeconfig;
 export const oidcProviderArn = eksCluster?.aws.oidcProviderArn;
 export const oidcProviderUrl = eksCluster?.aws.oidcProviderUrl;
 export const nodeRoleArns = eksCluster && pulumi.output(eksCluster.nodeRoleArns);
-

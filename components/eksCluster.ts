@@ -140,9 +140,11 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterAcces
         },
         accessConfig: {
           authenticationMode: "API",
-          // Only the roles in settings are admins; the identity that runs `pulumi up` gets no
-          // hidden, unlisted access entry.
-          bootstrapClusterCreatorAdminPermissions: false,
+          // The identity that runs the first `pulumi up` must reach the cluster to create the
+          // Kubernetes objects, whether or not it is one of the admin roles. EKS fixes this
+          // value at creation, so it stays on rather than following adminRoleArns.
+          // Limitation: that identity keeps an access entry that settings do not list.
+          bootstrapClusterCreatorAdminPermissions: true,
         },
         encryptionConfig: { resources: ["secrets"], provider: { keyArn: secretsKey.arn } },
         enabledClusterLogTypes: controlPlaneLogTypes,

@@ -178,12 +178,6 @@ function clusterProblems(s: FieldValidSettings): string[] {
         "the control plane's minor version, so pin a matching build and check the other add-ons",
     );
   }
-  if (s.cluster.adminRoleArns.length === 0) {
-    problems.push(
-      "bot3:cluster.adminRoleArns is empty, so nobody could administer the EKS cluster (the " +
-        "identity that creates it gets no implicit access); list at least one IAM role ARN",
-    );
-  }
   if (s.nodeGroups.engine.placementGroup && !s.nodeGroups.engine.enabled) {
     problems.push(
       "bot3:nodeGroups.engine.placementGroup is true but bot3:nodeGroups.engine.enabled is " +

@@ -50,7 +50,10 @@ describe("EksCluster", () => {
 
     it("turns the public endpoint off when the allow-list is empty", () => {
       const productionVpc = resource(production, clusterType, "bot3-eks").inputs.vpcConfig;
-      expect(productionVpc).to.include({ endpointPrivateAccess: true, endpointPublicAccess: false });
+      expect(productionVpc).to.include({
+        endpointPrivateAccess: true,
+        endpointPublicAccess: false,
+      });
       expect(productionVpc).not.to.have.property("publicAccessCidrs");
     });
 
@@ -71,7 +74,11 @@ describe("EksCluster", () => {
         "scheduler",
       ]);
       expect(controlPlaneLogTypes).to.have.length(5);
-      const group = resource(production, "aws:cloudwatch/logGroup:LogGroup", "bot3-control-plane-logs");
+      const group = resource(
+        production,
+        "aws:cloudwatch/logGroup:LogGroup",
+        "bot3-control-plane-logs",
+      );
       expect(group.inputs.name).to.equal("/aws/eks/bot3-production/cluster");
       expect(group.inputs.retentionInDays).to.equal(365);
       expect(cluster.dependencies).to.include(group.urn);
@@ -102,10 +109,10 @@ describe("EksCluster", () => {
   });
 
   describe("access", () => {
-    it("authenticates through the API only, without a hidden admin for the creator", () => {
+    it("authenticates through the API only, keeping the creator's access for the first run", () => {
       expect(resource(staging, clusterType, "bot3-eks").inputs.accessConfig).to.deep.equal({
         authenticationMode: "API",
-        bootstrapClusterCreatorAdminPermissions: false,
+        bootstrapClusterCreatorAdminPermissions: true,
       });
     });
 
@@ -144,7 +151,9 @@ describe("EksCluster", () => {
           "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/" +
           String(staging.outputs.oidcProviderUrl).split("/id/")[1],
       });
-      expect(staging.outputs.oidcProviderUrl).to.match(/^oidc\.eks\.eu-west-1\.amazonaws\.com\/id\/\w+$/);
+      expect(staging.outputs.oidcProviderUrl).to.match(
+        /^oidc\.eks\.eu-west-1\.amazonaws\.com\/id\/\w+$/,
+      );
       expect(staging.outputs.nodeRoleArns).to.deep.equal({
         system: "arn:aws:iam::123456789012:role/bot3-system-node-role",
         engine: "arn:aws:iam::123456789012:role/bot3-engine-node-role",
@@ -223,7 +232,9 @@ describe("EksCluster", () => {
 
     it("gives the VPC CNI the CNI policy through IRSA instead of through every node", () => {
       const role = resource(staging, roleType, "bot3-vpc-cni-role");
-      expect(String(role.inputs.assumeRolePolicy)).to.contain("system:serviceaccount:kube-system:aws-node");
+      expect(String(role.inputs.assumeRolePolicy)).to.contain(
+        "system:serviceaccount:kube-system:aws-node",
+      );
       expect(attachedPolicies(staging, "bot3-vpc-cni-role")).to.deep.equal([
         "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
       ]);
@@ -255,9 +266,9 @@ describe("EksCluster", () => {
       for (const name of ["bot3-coredns", "bot3-aws-ebs-csi-driver"]) {
         expect(resource(staging, addonType, name).dependencies, name).to.include(nodeGroup.urn);
       }
-      expect(resource(staging, addonType, "bot3-aws-ebs-csi-driver").inputs.serviceAccountRoleArn).to.equal(
-        "arn:aws:iam::123456789012:role/bot3-ebs-csi-role",
-      );
+      expect(
+        resource(staging, addonType, "bot3-aws-ebs-csi-driver").inputs.serviceAccountRoleArn,
+      ).to.equal("arn:aws:iam::123456789012:role/bot3-ebs-csi-role");
     });
   });
 
@@ -268,7 +279,11 @@ describe("EksCluster", () => {
       expect(system.inputs.instanceTypes).to.deep.equal(["m7i.large"]);
       expect(system.inputs.scalingConfig).to.deep.equal({ minSize: 3, maxSize: 6, desiredSize: 3 });
       expect(engine.inputs.instanceTypes).to.deep.equal(["c7i.2xlarge"]);
-      expect(engine.inputs.scalingConfig).to.deep.equal({ minSize: 3, maxSize: 10, desiredSize: 3 });
+      expect(engine.inputs.scalingConfig).to.deep.equal({
+        minSize: 3,
+        maxSize: 10,
+        desiredSize: 3,
+      });
       expect(engine.inputs.version).to.equal("1.33");
     });
 
@@ -303,7 +318,12 @@ describe("EksCluster", () => {
         expect(template.inputs.blockDeviceMappings, template.name).to.deep.equal([
           {
             deviceName: "/dev/xvda",
-            ebs: { volumeType: "gp3", volumeSize: 50, encrypted: "true", deleteOnTermination: "true" },
+            ebs: {
+              volumeType: "gp3",
+              volumeSize: 50,
+              encrypted: "true",
+              deleteOnTermination: "true",
+            },
           },
         ]);
         expect(template.inputs.metadataOptions, template.name).to.deep.equal({
@@ -319,7 +339,11 @@ describe("EksCluster", () => {
 
     it("chooses the AMI type from the instance family", async () => {
       const run = await runStack("staging", {
-        overrides: { "bot3:nodeGroups": JSON.stringify({ engine: { instanceTypes: ["c7g.large", "c8g.large"] } }) },
+        overrides: {
+          "bot3:nodeGroups": JSON.stringify({
+            engine: { instanceTypes: ["c7g.large", "c8g.large"] },
+          }),
+        },
       });
       expect(resource(run, nodeGroupType, "bot3-engine-ng").inputs.amiType).to.equal(
         "AL2023_ARM_64_STANDARD",
@@ -333,7 +357,11 @@ describe("EksCluster", () => {
       const run = await runStack("production", {
         overrides: { "bot3:nodeGroups": JSON.stringify({ engine: { placementGroup: true } }) },
       });
-      const placement = resource(run, "aws:ec2/placementGroup:PlacementGroup", "bot3-engine-placement");
+      const placement = resource(
+        run,
+        "aws:ec2/placementGroup:PlacementGroup",
+        "bot3-engine-placement",
+      );
       expect(placement.inputs.strategy).to.equal("cluster");
       expect(resource(run, launchTemplateType, "bot3-engine-lt").inputs.placement).to.deep.equal({
         groupName: "bot3-engine-placement-0123456",
@@ -357,6 +385,37 @@ describe("EksCluster", () => {
     });
   });
 
+  describe("choice of cluster", () => {
+    it("declares no AWS resource on the local stack, and exports no EKS outputs", async () => {
+      const local = await runStack("local");
+      expect(local.resources.filter((r) => r.type.startsWith("aws:"))).to.deep.equal([]);
+      expect(local.resources.filter((r) => r.type === "pulumi:providers:aws")).to.deep.equal([]);
+      for (const output of ["kubeconfig", "oidcProviderArn", "oidcProviderUrl", "nodeRoleArns"]) {
+        expect(local.outputs[output], output).to.equal(undefined);
+      }
+    });
+
+    it("reaches the local cluster through the kubeconfig context from settings", async () => {
+      const local = await runStack("local");
+      const provider = resource(local, "pulumi:providers:kubernetes", "bot3-k8s");
+      expect(provider.inputs).to.include({ context: "kind-bot3", enableServerSideApply: "true" });
+    });
+
+    it("gives every Kubernetes resource of every stack the cluster's provider", async () => {
+      for (const stack of ["local", "staging", "production"]) {
+        const run = await runStack(stack);
+        const provider = resource(run, "pulumi:providers:kubernetes", "bot3-k8s");
+        const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
+        expect(objects.length, stack).to.be.greaterThan(0);
+        for (const object of objects) {
+          expect(object.provider, `${stack} ${object.type} ${object.name}`).to.equal(
+            `${provider.urn}::${provider.name}-id`,
+          );
+        }
+      }
+    });
+  });
+
   describe("ClusterAccess", () => {
     it("hands other components the network, the node security group and an IRSA helper", async () => {
       const run = await runStack("staging", { program: clusterAccessProgram, overrides: {} });
@@ -372,13 +431,17 @@ describe("EksCluster", () => {
         engineRoleArn: "arn:aws:iam::123456789012:role/engine-irsa-role",
       });
       const role = resource(run, roleType, "engine-irsa-role");
-      expect(String(role.inputs.assumeRolePolicy)).to.contain("system:serviceaccount:bot3:bot3-engine");
+      expect(String(role.inputs.assumeRolePolicy)).to.contain(
+        "system:serviceaccount:bot3:bot3-engine",
+      );
     });
 
     it("reports an arm64 engine when the engine group runs Graviton", async () => {
       const run = await runStack("staging", {
         program: clusterAccessProgram,
-        overrides: { "bot3:nodeGroups": JSON.stringify({ engine: { instanceTypes: ["c7g.xlarge"] } }) },
+        overrides: {
+          "bot3:nodeGroups": JSON.stringify({ engine: { instanceTypes: ["c7g.xlarge"] } }),
+        },
       });
       expect(run.outputs.engineArchitecture).to.equal("arm64");
     });

@@ -159,7 +159,11 @@ describe("Network", () => {
   });
 
   it("leaves the VPC's default security group without rules", () => {
-    const group = resource(staging, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "bot3-default-sg");
+    const group = resource(
+      staging,
+      "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+      "bot3-default-sg",
+    );
     expect(group.inputs.ingress ?? []).to.deep.equal([]);
     expect(group.inputs.egress ?? []).to.deep.equal([]);
   });
@@ -191,7 +195,9 @@ describe("Network", () => {
   });
 
   it("refuses a VPC range too small for its zones before creating anything", async () => {
-    const error = await settingsErrorFor("staging", { "bot3:network": { vpcCidr: "10.20.0.0/25" } });
+    const error = await settingsErrorFor("staging", {
+      "bot3:network": { vpcCidr: "10.20.0.0/25" },
+    });
     expect(error.name).to.equal("SettingsError");
     expect(error.message).to.contain("bot3:network.vpcCidr 10.20.0.0/25 is too small for 3 zones");
   });

@@ -107,7 +107,10 @@ const outputsByType: Record<string, OutputFactory> = {
     arn: arn("eks", `nodegroup/${textOr(inputs.clusterName, "cluster")}/${name}/0123456`),
   }),
   "aws:eks/addon:Addon": (name, inputs) => ({
-    arn: arn("eks", `addon/${textOr(inputs.clusterName, "cluster")}/${textOr(inputs.addonName, name)}/0123456`),
+    arn: arn(
+      "eks",
+      `addon/${textOr(inputs.clusterName, "cluster")}/${textOr(inputs.addonName, name)}/0123456`,
+    ),
   }),
   // The real provider marks these secret; the mock monitor would not, so the mock does.
   "random:index/randomPassword:RandomPassword": (name) => ({

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
+import * as stateRuntime from "@pulumi/pulumi/runtime/state";
 import { createRequire } from "module";
 import * as path from "path";
 import { mockCall, mockResourceOutputs } from "./mockCloud";
@@ -146,6 +147,12 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     });
     await pulumi.runtime.setMocks(monitor.mocks, "bot3", stack, options.preview ?? false);
     settingsRuntime.setMockOptions(monitor, "bot3", stack, options.preview ?? false);
+    // setMockOptions resets the runtime's feature flags that setMocks turned on; without the
+    // secrets flag every secret input would be sent, and recorded, as plain text.
+    const { getStore } = stateRuntime as unknown as {
+      getStore(this: void): { supportsSecrets: boolean };
+    };
+    getStore().supportsSecrets = true;
 
     const entry = options.program ?? path.join(repositoryRoot, "index.ts");
     delete require.cache[require.resolve(entry)];
