@@ -10,6 +10,7 @@ import type {
   ServiceAccountRole,
 } from "./clusterAccess";
 import { eksKubeconfig } from "./eksKubeconfig";
+import { EksControlPlaneRole } from "./eksControlPlaneRole";
 import { IrsaRole } from "./irsaRole";
 import { ManagedNodeGroup } from "./managedNodeGroup";
 import type { Network } from "./network";
@@ -74,44 +75,9 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterAcces
     const managedPolicy = (policy: string) =>
       pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
 
-    const clusterRole = new aws.iam.Role(
-      `${name}-cluster-role`,
-      { assumeRolePolicy: serviceTrustPolicy("eks.amazonaws.com"), tags },
-      childOpts,
-    );
-    const clusterPolicy = new aws.iam.RolePolicyAttachment(
-      `${name}-cluster-policy`,
-      { role: clusterRole.name, policyArn: managedPolicy("AmazonEKSClusterPolicy") },
-      childOpts,
-    );
-
-    const secretsKey = new aws.kms.Key(
-      `${name}-secrets-key`,
-      {
-        description: `Envelope encryption of Kubernetes Secrets in EKS cluster ${settings.name}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags,
-      },
-      childOpts,
-    );
-    const secretsKeyAccess = new aws.iam.RolePolicy(
-      `${name}-secrets-key-access`,
-      {
-        role: clusterRole.id,
-        policy: secretsKey.arn.apply((keyArn) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
-                Resource: keyArn,
-              },
-            ],
-          }),
-        ),
-      },
+    const controlPlane = new EksControlPlaneRole(
+      `${name}-control-plane`,
+      { clusterName: settings.name, partition, tags },
       childOpts,
     );
 
@@ -131,7 +97,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterAcces
       {
         name: settings.name,
         version: settings.kubernetesVersion,
-        roleArn: clusterRole.arn,
+        roleArn: controlPlane.roleArn,
         vpcConfig: {
           subnetIds: network.privateSubnetIds,
           endpointPrivateAccess: true,
@@ -146,7 +112,10 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterAcces
           // Limitation: that identity keeps an access entry that settings do not list.
           bootstrapClusterCreatorAdminPermissions: true,
         },
-        encryptionConfig: { resources: ["secrets"], provider: { keyArn: secretsKey.arn } },
+        encryptionConfig: {
+          resources: ["secrets"],
+          provider: { keyArn: controlPlane.secretsKeyArn },
+        },
         enabledClusterLogTypes: controlPlaneLogTypes,
         // The core add-ons are installed below as managed, pinned add-ons instead.
         bootstrapSelfManagedAddons: false,
@@ -157,7 +126,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterAcces
         ...childOpts,
         // Without the group EKS would create it itself, with no retention; without the
         // policies EKS refuses the role or cannot use the Secrets key.
-        dependsOn: [logGroup, clusterPolicy, secretsKeyAccess],
+        dependsOn: [logGroup, ...controlPlane.permissions],
       },
     );
     this.clusterName = cluster.name;
@@ -239,7 +208,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterAcces
     const vpcCni = addon("vpc-cni", versions.vpcCni, [], { serviceAccountRoleArn: cniRole.arn });
     const kubeProxy = addon("kube-proxy", versions.kubeProxy, []);
 
-    const groups = this.createNodeGroups(name, args, cluster, managedPolicy, [vpcCni, kubeProxy]);
+    const groups = this.createNodeGroups(name, args, cluster, partition, [vpcCni, kubeProxy]);
     this.nodeRoleArns = groups.nodeRoleArns;
     this.engineArchitecture = groups.engineArchitecture;
     this.engineNodes = args.nodeGroups.engine.enabled ? engineNodes : undefined;
@@ -310,8 +279,8 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterAcces
     name: string,
     args: EksClusterArgs,
     cluster: aws.eks.Cluster,
-    managedPolicy: (policy: string) => pulumi.Output<string>,
-    dependsOn: pulumi.Resource[],
+    partition: pulumi.Output<string>,
+    bootAfter: pulumi.Resource[],
   ) {
     const { system, engine } = args.nodeGroups;
     const groups = [
@@ -327,55 +296,33 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterAcces
           ]
         : []),
     ];
-    const nodeRoleArns: Record<string, pulumi.Output<string>> = {};
-    const built = groups.map((group) => {
-      const nodeRole = new aws.iam.Role(
-        `${name}-${group.role}-node-role`,
-        { assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com"), tags: args.tags },
-        { parent: this },
-      );
-      const policies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"].map(
-        (policy) =>
-          new aws.iam.RolePolicyAttachment(
-            `${name}-${group.role}-${policy}`,
-            { role: nodeRole.name, policyArn: managedPolicy(policy) },
-            { parent: this },
-          ),
-      );
-      nodeRoleArns[group.role] = nodeRole.arn;
-      return new ManagedNodeGroup(
-        `${name}-${group.role}`,
-        {
-          clusterName: cluster.name,
-          kubernetesVersion: args.cluster.kubernetesVersion,
-          nodeRoleArn: nodeRole.arn,
-          subnetIds: args.network.privateSubnetIds,
-          instanceTypes: group.settings.instanceTypes,
-          minSize: group.settings.minSize,
-          maxSize: group.settings.maxSize,
-          desiredSize: group.settings.desiredSize,
-          diskSizeGb: group.settings.diskSizeGb,
-          dedicated: group.dedicated,
-          labels: { "bot3.io/node-role": group.role },
-          placementGroup: group.placementGroup,
-          tags: args.tags,
-        },
-        // Nodes join with the role's policies and find a CNI and kube-proxy when they boot.
-        { parent: this, dependsOn: [...policies, ...dependsOn] },
-      );
-    });
-    const engineGroup = built[built.length - 1];
+    const built = groups.map(
+      (group) =>
+        new ManagedNodeGroup(
+          `${name}-${group.role}`,
+          {
+            clusterName: cluster.name,
+            kubernetesVersion: args.cluster.kubernetesVersion,
+            partition,
+            subnetIds: args.network.privateSubnetIds,
+            instanceTypes: group.settings.instanceTypes,
+            minSize: group.settings.minSize,
+            maxSize: group.settings.maxSize,
+            desiredSize: group.settings.desiredSize,
+            diskSizeGb: group.settings.diskSizeGb,
+            dedicated: group.dedicated,
+            labels: { "bot3.io/node-role": group.role },
+            placementGroup: group.placementGroup,
+            tags: args.tags,
+            bootAfter,
+          },
+          { parent: this },
+        ),
+    );
     return {
       nodeGroups: built.map((g) => g.nodeGroup),
-      nodeRoleArns,
-      engineArchitecture: engineGroup.architecture,
+      nodeRoleArns: Object.fromEntries(groups.map((g, i) => [g.role, built[i].nodeRoleArn])),
+      engineArchitecture: built[built.length - 1].architecture,
     };
   }
-}
-
-function serviceTrustPolicy(service: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
-  });
 }

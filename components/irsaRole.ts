@@ -35,7 +35,9 @@ export class IrsaRole extends pulumi.ComponentResource implements ServiceAccount
         description: `Assumed by the Kubernetes service account ${args.namespace}/${args.serviceAccount}`,
         assumeRolePolicy: pulumi
           .all([args.oidcProviderArn, args.oidcProviderUrl])
-          .apply(([providerArn, issuer]) => trustPolicy(providerArn, issuer, subject)),
+          .apply(([providerArn, issuer]) =>
+            serviceAccountTrustPolicy(providerArn, issuer, subject),
+          ),
         tags: args.tags,
       },
       { parent: this },
@@ -55,7 +57,11 @@ export class IrsaRole extends pulumi.ComponentResource implements ServiceAccount
 }
 
 /** The trust policy that lets exactly one service account assume a role through the issuer. */
-export function trustPolicy(providerArn: string, issuer: string, subject: string): string {
+export function serviceAccountTrustPolicy(
+  providerArn: string,
+  issuer: string,
+  subject: string,
+): string {
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
@@ -71,5 +77,13 @@ export function trustPolicy(providerArn: string, issuer: string, subject: string
         },
       },
     ],
+  });
+}
+
+/** A trust policy that lets an AWS service assume the role. */
+export function serviceTrustPolicy(service: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
   });
 }

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { amiTypeFor, architectureOf, type Architecture } from "../settings/instanceTypes";
 import type { DedicatedNodes } from "./clusterAccess";
+import { serviceTrustPolicy } from "./irsaRole";
 
 /**
  * Hop limit of the instance metadata service's responses. 1 keeps IMDS answers on the node:
@@ -21,8 +22,8 @@ export interface ManagedNodeGroupArgs {
   clusterName: pulumi.Input<string>;
   /** Kubernetes version of the nodes; the cluster's version, so upgrades roll the nodes. */
   kubernetesVersion: string;
-  /** IAM role of the nodes. */
-  nodeRoleArn: pulumi.Input<string>;
+  /** AWS partition ("aws" in commercial regions), for the managed policies of the node role. */
+  partition: pulumi.Input<string>;
   /** Private subnets to spread the nodes over; only the first is used with a placement group. */
   subnetIds: pulumi.Input<string>[];
   /** Instance types, all of one CPU architecture (the settings rules refuse a mix). */
@@ -41,6 +42,8 @@ export interface ManagedNodeGroupArgs {
    * subnet's) for the lowest network latency between them; default false.
    */
   placementGroup?: boolean;
+  /** What the nodes need as they boot, such as the CNI and kube-proxy add-ons; none by default. */
+  bootAfter?: pulumi.Resource[];
   /** Tags of the node group, the launch template, and the instances and volumes it starts. */
   tags: Record<string, string>;
 }
@@ -51,6 +54,8 @@ export interface ManagedNodeGroupArgs {
  */
 export class ManagedNodeGroup extends pulumi.ComponentResource {
   readonly architecture: Architecture;
+  /** The nodes' own IAM role: EKS worker and ECR pull permissions, no CNI permissions. */
+  readonly nodeRoleArn: pulumi.Output<string>;
   readonly nodeGroupName: pulumi.Output<string>;
   /** The node group resource, for dependsOn of resources that need running nodes. */
   readonly nodeGroup: aws.eks.NodeGroup;
@@ -59,6 +64,25 @@ export class ManagedNodeGroup extends pulumi.ComponentResource {
     super("bot3:cluster:ManagedNodeGroup", name, {}, opts);
     const childOpts = { parent: this };
     this.architecture = singleArchitecture(name, args.instanceTypes);
+
+    const nodeRole = new aws.iam.Role(
+      `${name}-node-role`,
+      { assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com"), tags: args.tags },
+      childOpts,
+    );
+    // The VPC CNI's permissions go to its own IRSA role, not to the nodes.
+    const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"].map(
+      (policy) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-${policy}`,
+          {
+            role: nodeRole.name,
+            policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/${policy}`,
+          },
+          childOpts,
+        ),
+    );
+    this.nodeRoleArn = nodeRole.arn;
 
     const placementGroup = args.placementGroup
       ? new aws.ec2.PlacementGroup(
@@ -106,7 +130,7 @@ export class ManagedNodeGroup extends pulumi.ComponentResource {
       {
         clusterName: args.clusterName,
         version: args.kubernetesVersion,
-        nodeRoleArn: args.nodeRoleArn,
+        nodeRoleArn: nodeRole.arn,
         subnetIds: placementGroup ? args.subnetIds.slice(0, 1) : args.subnetIds,
         amiType: amiTypeFor(this.architecture),
         capacityType: "ON_DEMAND",
@@ -127,9 +151,8 @@ export class ManagedNodeGroup extends pulumi.ComponentResource {
           : [],
         tags: args.tags,
       },
-      // The component's dependencies (node IAM policies, CNI) must be in place before any
-      // instance boots, so they are handed to the node group itself.
-      { ...childOpts, dependsOn: opts?.dependsOn },
+      // Nodes register with the role's policies and need the CNI as soon as they boot.
+      { ...childOpts, dependsOn: [...nodePolicies, ...(args.bootAfter ?? [])] },
     );
     this.nodeGroupName = this.nodeGroup.nodeGroupName;
     this.registerOutputs({ nodeGroupName: this.nodeGroupName });

@@ -85,15 +85,19 @@ describe("EksCluster", () => {
     });
 
     it("encrypts Secrets with its own rotating KMS key that the cluster role may use", () => {
-      const key = resource(staging, "aws:kms/key:Key", "bot3-secrets-key");
+      const key = resource(staging, "aws:kms/key:Key", "bot3-control-plane-secrets-key");
       expect(key.inputs.enableKeyRotation).to.equal(true);
       const cluster = resource(staging, clusterType, "bot3-eks");
-      const keyArn = "arn:aws:kms:eu-west-1:123456789012:key/bot3-secrets-key-0000";
+      const keyArn = "arn:aws:kms:eu-west-1:123456789012:key/bot3-control-plane-secrets-key-0000";
       expect(cluster.inputs.encryptionConfig).to.deep.equal({
         resources: ["secrets"],
         provider: { keyArn },
       });
-      const access = resource(staging, "aws:iam/rolePolicy:RolePolicy", "bot3-secrets-key-access");
+      const access = resource(
+        staging,
+        "aws:iam/rolePolicy:RolePolicy",
+        "bot3-control-plane-secrets-key-access",
+      );
       expect(JSON.parse(String(access.inputs.policy)).Statement[0].Resource).to.equal(keyArn);
     });
 

@@ -77,7 +77,7 @@ class RecordingMonitor extends MockMonitor {
       this.record(req);
     } catch (error) {
       // Answering with the error fails the run; an exception here would leave it hanging.
-      callback(error as Error, undefined);
+      callback(error, undefined);
       return;
     }
     return super.registerResource(req, callback);
