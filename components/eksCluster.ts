@@ -216,6 +216,16 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterAcces
     const ebsCsiRole = irsaRole(`${name}-ebs-csi`, "kube-system", "ebs-csi-controller-sa", [
       managedPolicy("service-role/AmazonEBSCSIDriverPolicy"),
     ]);
+    const volumeKeyArn = args.storage.kmsKeyArn;
+    if (volumeKeyArn !== undefined) {
+      // With a customer-managed key the driver encrypts through grants that EC2 uses on its
+      // behalf; the managed policy only covers the account's default EBS key.
+      new aws.iam.RolePolicy(
+        `${name}-ebs-csi-volume-key`,
+        { role: ebsCsiRole.name, policy: volumeKeyPolicy(volumeKeyArn) },
+        childOpts,
+      );
+    }
     // CoreDNS and the EBS CSI controller are Deployments: they need nodes to become active.
     const coreDns = addon("coredns", versions.coreDns, groups.nodeGroups);
     const ebsCsi = addon("aws-ebs-csi-driver", versions.ebsCsiDriver, groups.nodeGroups, {
@@ -325,4 +335,30 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterAcces
       engineArchitecture: built[built.length - 1].architecture,
     };
   }
+}
+
+/** What the EBS CSI driver needs to create and attach volumes encrypted with a given key. */
+function volumeKeyPolicy(keyArn: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+        Resource: keyArn,
+        Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+      },
+      {
+        Effect: "Allow",
+        Action: [
+          "kms:Encrypt",
+          "kms:Decrypt",
+          "kms:ReEncrypt*",
+          "kms:GenerateDataKey*",
+          "kms:DescribeKey",
+        ],
+        Resource: keyArn,
+      },
+    ],
+  });
 }

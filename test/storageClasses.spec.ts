@@ -73,7 +73,7 @@ describe("StorageClasses", () => {
     });
   });
 
-  it("encrypts with the KMS key from settings when one is given", async () => {
+  it("encrypts with the KMS key from settings, and lets the CSI driver use it", async () => {
     const keyArn = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
     const run = await runStack("staging", {
       overrides: { "bot3:storage": JSON.stringify({ kmsKeyArn: keyArn }) },
@@ -84,6 +84,15 @@ describe("StorageClasses", () => {
         kmsKeyId: keyArn,
       });
     }
+    const keyPolicy = run.resources.find((r) => r.name === "bot3-ebs-csi-volume-key");
+    expect(keyPolicy?.inputs.role).to.equal("bot3-ebs-csi-role");
+    const statements = JSON.parse(String(keyPolicy?.inputs.policy)).Statement;
+    expect(statements.map((st: { Resource: string }) => st.Resource)).to.deep.equal([
+      keyArn,
+      keyArn,
+    ]);
+    expect(statements[0].Action).to.include("kms:CreateGrant");
+    expect(staging.resources.find((r) => r.name === "bot3-ebs-csi-volume-key")).to.equal(undefined);
   });
 
   it("waits for the EBS CSI driver add-on before creating the classes", () => {
