@@ -2,10 +2,12 @@
 // the order the architecture guide gives, each handed the outputs it needs.
 import * as pulumi from "@pulumi/pulumi";
 import { clusterForSettings } from "./components/clusterForSettings";
+import { EngineImage, imageTag } from "./components/engineImage";
 import { WorkloadNamespace } from "./components/workloadNamespace";
 import { loadSettings } from "./settings";
 
 const settings = loadSettings();
+const engineImageTag = imageTag(settings.image);
 
 const { cluster, eks: eksCluster } = clusterForSettings(settings);
 
@@ -16,6 +18,14 @@ const engineNamespace = new WorkloadNamespace("bot3-engine", {
   provider: cluster.provider,
 });
 
+const engineImage = new EngineImage("bot3-engine-image", {
+  image: settings.image,
+  tag: engineImageTag,
+  architecture: cluster.engineArchitecture,
+  repositoryPrefix: settings.cluster.name,
+  dataProtection: settings.dataProtection,
+});
+
 export const clusterName = pulumi.output(cluster.clusterName);
 export const namespace = engineNamespace.name;
 // Only EKS stacks have these; on `local` they stay undefined and are not exported.
@@ -23,3 +33,5 @@ export const kubeconfig = eksCluster?.kubeconfig;
 export const oidcProviderArn = eksCluster?.aws.oidcProviderArn;
 export const oidcProviderUrl = eksCluster?.aws.oidcProviderUrl;
 export const nodeRoleArns = eksCluster && pulumi.output(eksCluster.nodeRoleArns);
+export const imageRef = engineImage.imageRef;
+export const registryUrl = engineImage.registryUrl;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { imageReferenceProblem } from "./imageReference";
 import { isIPv4Cidr, isKubernetesQuantity, parseCpuMillis, parseMemoryBytes } from "./formats";
 
 // One schema per structured setting (`pulumi config set --path bot3:<key>.<field>`). Every object
@@ -167,7 +168,13 @@ export const storageSchema = z
 export const imageSchema = z
   .object({
     /** A prebuilt image (`repo:tag` or `repo@sha256:...`); when set nothing is built. */
-    ref: z.string().optional(),
+    ref: z
+      .string()
+      .superRefine((ref, ctx) => {
+        const problem = imageReferenceProblem(ref);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional(),
     /** Build context: a checkout of the engine's source. */
     context: z.string().default("../bot3-engine"),
     /** Name of the engine's binary, passed to the Dockerfile as BINARY_NAME. */

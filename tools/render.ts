@@ -9,13 +9,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { SettingsError } from "../settings";
 import { schemaProblems } from "./offline/kubernetesSchema";
 import { kubernetesManifests } from "./offline/manifests";
 import { offlineSecretPrefixes } from "./offline/mockCloud";
 import { checkPolicies, describeViolation, type Violation } from "./offline/policyCheck";
 import { runProgram, type ProgramRun } from "./offline/runProgram";
-import { repositoryRoot, UnknownStackError } from "./offline/stackConfig";
+import { repositoryRoot } from "./offline/stackConfig";
 
 export interface InventoryEntry {
   type: string;
@@ -221,11 +220,8 @@ async function main(): Promise<number> {
       );
       return 2;
     }
-    if (error instanceof SettingsError || error instanceof UnknownStackError) {
-      console.error(error.message);
-      return 1;
-    }
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    // The program's own errors say what to fix; a stack trace would bury that.
+    console.error(error instanceof Error ? error.message : String(error));
     return 1;
   }
 }

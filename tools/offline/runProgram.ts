@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
-import * as stateRuntime from "@pulumi/pulumi/runtime/state";
 import { createRequire } from "module";
 import * as path from "path";
 import { mockCall, mockResourceOutputs } from "./mockCloud";
@@ -64,51 +63,54 @@ export interface RunOptions {
   program?: string;
 }
 
-class RecordingMonitor extends MockMonitor {
-  readonly registered: RegisteredResource[] = [];
-
-  // The base class unwraps secrets before the mocks see them; recording the raw request first
-  // keeps track of which inputs were secret.
-  async registerResource(
-    req: RegisterResourceRequest,
-    callback: Parameters<MockMonitor["registerResource"]>[1],
-  ): Promise<void> {
+/**
+ * Records every registration the mock monitor receives. The monitor unwraps secrets before
+ * the mocks see them, so the raw request is read first to learn which inputs were secret.
+ * The method is wrapped on the monitor that `setMocks` made, rather than on a subclass
+ * installed afterwards, because installing a monitor resets the runtime's feature flags
+ * (secrets among them) that `setMocks` turned on.
+ */
+function recordRegistrations(monitor: MockMonitor): RegisteredResource[] {
+  const registered: RegisteredResource[] = [];
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: RegisterResourceRequest, callback) => {
     try {
-      this.record(req);
+      recordRequest(req, registered);
     } catch (error) {
       // Answering with the error fails the run; an exception here would leave it hanging.
       callback(error, undefined);
-      return;
+      return Promise.resolve();
     }
-    return super.registerResource(req, callback);
-  }
+    return register(req, callback);
+  };
+  return registered;
+}
 
-  private record(req: RegisterResourceRequest): void {
-    const type = req.getType();
-    const name = req.getName();
-    const raw = req.getObject()?.toJavaScript() ?? {};
-    const secretValues: string[] = [];
-    const protect = req.getProtect();
-    const retainOnDelete = req.getRetainondelete();
-    this.registered.push({
-      type,
-      name,
-      urn: urnFor(req.getParent(), type, name),
-      custom: req.getCustom(),
-      parent: req.getParent() || undefined,
-      provider: req.getProvider() || undefined,
-      inputs: unwrap(raw, false, []) as Record<string, unknown>,
-      maskedInputs: unwrap(raw, true, secretValues) as Record<string, unknown>,
-      secretValues,
-      dependencies: req.getDependenciesList(),
-      propertyDependencies: propertyDependenciesOf(req),
-      protect: protect === true,
-      retainOnDelete: retainOnDelete === true,
-      ignoreChanges: req.getIgnorechangesList(),
-      replaceOnChanges: req.getReplaceonchangesList(),
-      deleteBeforeReplace: req.getDeletebeforereplace(),
-    });
-  }
+function recordRequest(req: RegisterResourceRequest, registered: RegisteredResource[]): void {
+  const type = req.getType();
+  const name = req.getName();
+  const raw = req.getObject()?.toJavaScript() ?? {};
+  const secretValues: string[] = [];
+  const protect = req.getProtect();
+  const retainOnDelete = req.getRetainondelete();
+  registered.push({
+    type,
+    name,
+    urn: urnFor(req.getParent(), type, name),
+    custom: req.getCustom(),
+    parent: req.getParent() || undefined,
+    provider: req.getProvider() || undefined,
+    inputs: unwrap(raw, false, []) as Record<string, unknown>,
+    maskedInputs: unwrap(raw, true, secretValues) as Record<string, unknown>,
+    secretValues,
+    dependencies: req.getDependenciesList(),
+    propertyDependencies: propertyDependenciesOf(req),
+    protect: protect === true,
+    retainOnDelete: retainOnDelete === true,
+    ignoreChanges: req.getIgnorechangesList(),
+    replaceOnChanges: req.getReplaceonchangesList(),
+    deleteBeforeReplace: req.getDeletebeforereplace(),
+  });
 }
 
 /** Input property to the URNs it depends on, from a registration request. */
@@ -163,18 +165,16 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     const secretKeys = [...config.secretKeys];
     pulumi.runtime.setAllConfig(values, secretKeys);
 
-    const monitor = new RecordingMonitor({
-      newResource: (args) => Promise.resolve(mockResourceOutputs(args)),
-      call: (args) => Promise.resolve(mockCall(args)),
-    });
-    await pulumi.runtime.setMocks(monitor.mocks, "bot3", stack, options.preview ?? false);
-    settingsRuntime.setMockOptions(monitor, "bot3", stack, options.preview ?? false);
-    // setMockOptions resets the runtime's feature flags that setMocks turned on; without the
-    // secrets flag every secret input would be sent, and recorded, as plain text.
-    const { getStore } = stateRuntime as unknown as {
-      getStore(this: void): { supportsSecrets: boolean };
-    };
-    getStore().supportsSecrets = true;
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => Promise.resolve(mockResourceOutputs(args)),
+        call: (args) => Promise.resolve(mockCall(args)),
+      },
+      "bot3",
+      stack,
+      options.preview ?? false,
+    );
+    const registered = recordRegistrations(settingsRuntime.getMonitor() as unknown as MockMonitor);
 
     const entry = options.program ?? path.join(repositoryRoot, "index.ts");
     delete require.cache[require.resolve(entry)];
@@ -199,7 +199,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     };
     await waitForRPCs();
     if (failures.length > 0) throw failures[0];
-    return { stack, config, resources: monitor.registered, outputs, secretOutputs };
+    return { stack, config, resources: registered, outputs, secretOutputs };
   } finally {
     process.off("unhandledRejection", onRejection);
     running = false;

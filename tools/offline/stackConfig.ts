@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { imageSchema } from "../../settings/schema";
 import { offlineSecretPrefixes } from "./mockCloud";
 
 /** Configuration of one stack as the Pulumi CLI would hand it to the program. */
@@ -11,7 +12,12 @@ export interface StackConfig {
   secretKeys: string[];
   /** Keys whose `secure:` values could not be decrypted and hold placeholders instead. */
   placeholderKeys: string[];
+  /** Settings that point outside this repository and were replaced to run offline. */
+  standIns: string[];
 }
+
+/** The engine's source lives in its own repository; offline runs build from this stand-in. */
+export const engineContextStandIn = "test/fixtures/engine";
 
 export class UnknownStackError extends Error {}
 
@@ -46,7 +52,7 @@ export function readStackConfig(stack: string, root = repositoryRoot): StackConf
     config?: Record<string, unknown>;
   };
 
-  const config: StackConfig = { values: {}, secretKeys: [], placeholderKeys: [] };
+  const config: StackConfig = { values: {}, secretKeys: [], placeholderKeys: [], standIns: [] };
   for (const [key, declaration] of Object.entries(project.config ?? {})) {
     if (declaration.default === undefined) continue;
     const fullKey = key.includes(":") ? key : `${project.name}:${key}`;
@@ -61,7 +67,29 @@ export function readStackConfig(stack: string, root = repositoryRoot): StackConf
       config.placeholderKeys.push(...found);
     }
   }
+  standInEngineContext(config, root);
   return config;
+}
+
+/**
+ * Points an engine build at the stand-in source when the configured checkout (beside this
+ * repository, by default) is not there, and records that it did.
+ */
+function standInEngineContext(config: StackConfig, root: string): void {
+  let image: Record<string, unknown> = {};
+  try {
+    image = JSON.parse(config.values["bot3:image"] ?? "{}") as Record<string, unknown>;
+  } catch {
+    return; // settings validation reports the malformed value
+  }
+  if (image.ref !== undefined) return;
+  const context =
+    typeof image.context === "string" ? image.context : imageSchema.shape.context.parse(undefined);
+  if (fs.existsSync(path.resolve(root, context))) return;
+  config.values["bot3:image"] = JSON.stringify({ ...image, context: engineContextStandIn });
+  config.standIns.push(
+    `bot3:image.context ${context} is not on this machine; building from ${engineContextStandIn}`,
+  );
 }
 
 /** The value that stands for an encrypted setting in offline runs. */
