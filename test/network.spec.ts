@@ -168,10 +168,13 @@ describe("Network", () => {
     expect(group.inputs.egress ?? []).to.deep.equal([]);
   });
 
-  it("tags every taggable AWS resource with project, environment and managed-by", () => {
+  it("tags every taggable AWS resource of the network and cluster with the common tags", () => {
     for (const run of [staging, production]) {
       const taggable = run.resources.filter(
-        (r) => r.type.startsWith("aws:") && !untaggableTypes.includes(r.type),
+        (r) =>
+          r.type.startsWith("aws:") &&
+          !untaggableTypes.includes(r.type) &&
+          /::bot3:(network|cluster):/.test(r.urn),
       );
       expect(taggable.length).to.be.greaterThan(30);
       for (const r of taggable) {
