@@ -1,12 +1,11 @@
 // The Bot3 platform. Settings are read and validated once; the components are then built in
 // the order the architecture guide gives, each handed the outputs it needs.
 import * as pulumi from "@pulumi/pulumi";
+import { clusterForSettings } from "./components/clusterForSettings";
 import { EngineImage, imageTag } from "./components/engineImage";
 import { Certificates } from "./components/certificates";
-import type { ClusterAccess } from "./components/clusterAccess";
 import { EngineIngress } from "./components/engineIngress";
 import { EngineNetworkPolicies } from "./components/engineNetworkPolicies";
-import { ExistingCluster } from "./components/existingCluster";
 import { IngressController } from "./components/ingressController";
 import { engineLabels, TradingEngine } from "./components/tradingEngine";
 import { WorkloadNamespace } from "./components/workloadNamespace";
@@ -15,10 +14,7 @@ import { loadSettings } from "./settings";
 const settings = loadSettings();
 const engineImageTag = imageTag(settings.image);
 
-const cluster: ClusterAccess = new ExistingCluster("bot3", {
-  cluster: settings.cluster,
-  storage: settings.storage,
-});
+const { cluster, eks: eksCluster } = clusterForSettings(settings);
 
 const engineNamespace = new WorkloadNamespace("bot3-engine", {
   namespace: settings.engine.namespace,
@@ -92,6 +88,11 @@ const engineIngress = new EngineIngress("bot3-engine-public", {
 
 export const clusterName = pulumi.output(cluster.clusterName);
 export const namespace = engineNamespace.name;
+// Only EKS stacks have these; on `local` they stay undefined and are not exported.
+export const kubeconfig = eksCluster?.kubeconfig;
+export const oidcProviderArn = eksCluster?.aws.oidcProviderArn;
+export const oidcProviderUrl = eksCluster?.aws.oidcProviderUrl;
+export const nodeRoleArns = eksCluster && pulumi.output(eksCluster.nodeRoleArns);
 export const imageRef = engineImage.imageRef;
 export const registryUrl = engineImage.registryUrl;
 export const ingressUrl = engineIngress.url;

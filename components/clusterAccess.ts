@@ -22,4 +22,43 @@ export interface ClusterAccess {
   engineNodes?: DedicatedNodes;
   /** StorageClass names: "" means the cluster's default class. */
   storageClasses: { default: string; retain: string };
+  /** What AWS-side components need; present only on an EKS cluster. */
+  aws?: AwsClusterResources;
+}
+
+/** An IAM role that exactly one Kubernetes service account can assume (IRSA). */
+export interface ServiceAccountRole {
+  arn: pulumi.Output<string>;
+  name: pulumi.Output<string>;
+}
+
+/** The EKS cluster's network and identity, for RDS, ElastiCache and IRSA roles. */
+export interface AwsClusterResources {
+  vpcId: pulumi.Output<string>;
+  /** The VPC's address range, for security-group rules that admit the whole VPC. */
+  vpcCidr: string;
+  /** One subnet per zone; nodes, databases and caches belong here. */
+  privateSubnetIds: pulumi.Output<string>[];
+  /**
+   * The EKS cluster security group, which every managed node carries: a database admits its
+   * port from this group to admit the nodes (and so the pods on them).
+   */
+  nodeSecurityGroupId: pulumi.Output<string>;
+  oidcProviderArn: pulumi.Output<string>;
+  /** The OIDC issuer without `https://`, as IAM condition keys spell it. */
+  oidcProviderUrl: pulumi.Output<string>;
+  /** Tags every AWS resource of the stack carries (project, environment, managed-by). */
+  tags: Record<string, string>;
+  /**
+   * Makes an IAM role that only `namespace/serviceAccount` can assume, with the given managed
+   * policies attached. Annotate the service account with
+   * `eks.amazonaws.com/role-arn: <role.arn>`.
+   */
+  irsaRole(
+    name: string,
+    namespace: string,
+    serviceAccount: string,
+    policyArns: pulumi.Input<string>[],
+    opts?: pulumi.ComponentResourceOptions,
+  ): ServiceAccountRole;
 }

@@ -2,11 +2,13 @@ import { imagePin } from "./imageReference";
 import { isOpenToTheWorld, parseCpuMillis, parseMemoryBytes } from "./formats";
 import { architectureOf, isBurstable } from "./instanceTypes";
 import type * as schema from "./schema";
+import { subnetLayoutProblem } from "./subnetLayout";
 
 /** Settings after each field has been validated on its own. */
 export interface FieldValidSettings {
   environment: schema.Environment;
   cluster: schema.ClusterSettings;
+  network: schema.NetworkSettings;
   nodeGroups: schema.NodeGroupsSettings;
   engine: schema.EngineSettings;
   image: schema.ImageSettings;
@@ -177,6 +179,31 @@ export function crossFieldProblems(s: FieldValidSettings): string[] {
           "which throttle under sustained load; use a fixed-performance family such as c7i",
       );
     }
+  }
+  problems.push(...clusterProblems(s));
+  return problems;
+}
+
+/** Rules of the EKS cluster and its network; they do not apply to an existing cluster. */
+function clusterProblems(s: FieldValidSettings): string[] {
+  if (s.cluster.kind !== "eks") return [];
+  const problems: string[] = [];
+  const layoutProblem = subnetLayoutProblem(s.network.vpcCidr, s.network.availabilityZones);
+  if (layoutProblem !== undefined) problems.push(layoutProblem);
+
+  const kubeProxy = s.cluster.addonVersions.kubeProxy;
+  if (!kubeProxy.startsWith(`v${s.cluster.kubernetesVersion}.`)) {
+    problems.push(
+      `bot3:cluster.addonVersions.kubeProxy (${kubeProxy}) does not match ` +
+        `bot3:cluster.kubernetesVersion (${s.cluster.kubernetesVersion}); kube-proxy must run ` +
+        "the control plane's minor version, so pin a matching build and check the other add-ons",
+    );
+  }
+  if (s.nodeGroups.engine.placementGroup && !s.nodeGroups.engine.enabled) {
+    problems.push(
+      "bot3:nodeGroups.engine.placementGroup is true but bot3:nodeGroups.engine.enabled is " +
+        "false; enable the engine group or turn the placement group off",
+    );
   }
   return problems;
 }

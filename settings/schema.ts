@@ -54,6 +54,13 @@ const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d|w|y)$/, "must be a Prometheus duration such as 15s or 30d");
 
+const addonVersion = z
+  .string()
+  .regex(
+    /^v\d+\.\d+\.\d+(-[a-z]+)?-eksbuild\.\d+$/,
+    "must be an EKS add-on version such as v1.19.5-eksbuild.1",
+  );
+
 export const environmentSchema = z.enum(["local", "staging", "production"]);
 
 export const clusterSchema = z
@@ -79,6 +86,20 @@ export const clusterSchema = z
     awsProfile: z.string().default(""),
     /** Role that `aws eks get-token` assumes in the generated kubeconfig. */
     assumeRoleArn: iamRoleArn.optional(),
+    /**
+     * Pinned versions of the EKS managed add-ons. Each must be offered for kubernetesVersion
+     * (`aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>`);
+     * kube-proxy's minor version must equal kubernetesVersion.
+     */
+    addonVersions: z
+      .object({
+        vpcCni: addonVersion.default("v1.19.5-eksbuild.1"),
+        coreDns: addonVersion.default("v1.12.1-eksbuild.2"),
+        kubeProxy: addonVersion.default("v1.33.0-eksbuild.2"),
+        ebsCsiDriver: addonVersion.default("v1.44.0-eksbuild.1"),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

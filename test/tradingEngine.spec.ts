@@ -302,8 +302,17 @@ describe("TradingEngine", () => {
       assert.equal(account.automountServiceAccountToken, false);
     });
 
-    it("stays off every node when there is no engine group", async () => {
+    it("runs on the production cluster's own engine node group", async () => {
       const pod = deploymentOf(await runStack("production")).spec?.template.spec;
+      assert.deepEqual(pod?.tolerations, [{ ...engineNodes.taint, operator: "Equal" }]);
+      assert.ok(pod?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution);
+    });
+
+    it("stays off every node when there is no engine group", async () => {
+      const run = await runStack("production", {
+        overrides: { "bot3:nodeGroups": JSON.stringify({ engine: { enabled: false } }) },
+      });
+      const pod = deploymentOf(run).spec?.template.spec;
       assert.equal(pod?.tolerations, undefined);
       assert.equal(pod?.affinity, undefined);
     });

@@ -98,6 +98,20 @@ const outputsByType: Record<string, OutputFactory> = {
     arn: arn("logs", `log-group:${textOr(inputs.name, name)}`),
     name: inputs.name ?? name,
   }),
+  "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1, defaultVersion: 1 }),
+  "aws:ec2/placementGroup:PlacementGroup": (name, inputs) => ({
+    name: inputs.name ?? `${name}-0123456`,
+  }),
+  "aws:eks/nodeGroup:NodeGroup": (name, inputs) => ({
+    nodeGroupName: inputs.nodeGroupName ?? `${name}-0123456`,
+    arn: arn("eks", `nodegroup/${textOr(inputs.clusterName, "cluster")}/${name}/0123456`),
+  }),
+  "aws:eks/addon:Addon": (name, inputs) => ({
+    arn: arn(
+      "eks",
+      `addon/${textOr(inputs.clusterName, "cluster")}/${textOr(inputs.addonName, name)}/0123456`,
+    ),
+  }),
   // The real provider marks these secret; the mock monitor would not, so the mock does.
   "random:index/randomPassword:RandomPassword": (name) => ({
     result: pulumi.secret(`${offlineSecretPrefixes[0]}${name}`),
