@@ -20,6 +20,33 @@ export interface ClusterAccess {
   engineArchitecture: Architecture;
   /** The engine's dedicated node group, when there is one. */
   engineNodes?: DedicatedNodes;
-  /** StorageClass names: "" means the cluster's default class. */
+  /**
+   * StorageClass names: "" means the cluster's default class. The retain class must allow
+   * volume expansion: the in-cluster data stores grow their volumes in place.
+   */
   storageClasses: { default: string; retain: string };
+  /**
+   * The AWS network the nodes run in. Present on EKS clusters, absent on existing ones;
+   * managed data stores (RDS, ElastiCache) need it for their subnet groups.
+   */
+  network?: ClusterNetwork;
+  /** Security group of the worker nodes; managed data stores admit traffic only from it. */
+  nodeSecurityGroupId?: pulumi.Input<string>;
+  /**
+   * Creates an IAM role that `serviceAccount` in `namespace` assumes through IRSA, with the
+   * given managed policies attached. Present on EKS clusters only.
+   */
+  irsaRole?(
+    name: string,
+    namespace: pulumi.Input<string>,
+    serviceAccount: string,
+    policyArns: pulumi.Input<string>[],
+  ): { arn: pulumi.Output<string> };
+}
+
+/** The VPC of an EKS cluster, as the managed data stores need it. */
+export interface ClusterNetwork {
+  vpcId: pulumi.Input<string>;
+  /** Private subnets, one per availability zone; databases are placed only in these. */
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
 }
