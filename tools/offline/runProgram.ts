@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
+import * as stateRuntime from "@pulumi/pulumi/runtime/state";
 import * as path from "path";
 import { mockCall, mockResourceOutputs } from "./mockCloud";
 import { readStackConfig, repositoryRoot, type StackConfig } from "./stackConfig";
@@ -147,6 +148,11 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     });
     await pulumi.runtime.setMocks(monitor.mocks, "bot3", stack, options.preview ?? false);
     settingsRuntime.setMockOptions(monitor, "bot3", stack, options.preview ?? false);
+    // setMockOptions resets the feature flags that setMocks turned on; without secrets support
+    // every secret input would reach the monitor (and the recording) as plain text.
+    // (The SDK keeps getStore out of its typings.)
+    const state = stateRuntime as unknown as { getStore(): { supportsSecrets: boolean } };
+    state.getStore().supportsSecrets = true;
 
     const entry = options.program ?? path.join(repositoryRoot, "index.ts");
     delete require.cache[require.resolve(entry)];
