@@ -118,7 +118,11 @@ export class DataStores extends pulumi.ComponentResource {
         `${name}-backup`,
         {
           settings: args.backup,
-          postgresImage: `postgres:${args.database.version}`,
+          // pg_dump must be at least as new as the server: the server's own image by default.
+          dumpImage:
+            args.backup.dumpImage === ""
+              ? `postgres:${args.database.version}`
+              : args.backup.dumpImage,
           namespace,
           connectionSecretName: postgres.connectionSecretName,
           destination,

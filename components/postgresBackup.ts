@@ -12,12 +12,6 @@ import {
 
 /** The dump script, read when the program runs and mounted into the job from a ConfigMap. */
 export const backupScriptPath = path.join(__dirname, "..", "scripts", "backup-postgres.sh");
-/**
- * No official image has both pg_dump and the AWS CLI, so the dump runs in the official
- * postgres image and the upload in the official AWS CLI image (from ECR Public, which has no
- * Docker Hub pull limits).
- */
-export const awsCliImage = "public.ecr.aws/aws-cli/aws-cli:2.22.0";
 /** The postgres image's user, under which both containers run. */
 const backupUid = 999;
 const objectName = "bot3-postgres-backup";
@@ -43,10 +37,15 @@ export type BackupDestination =
     };
 
 export interface PostgresBackupArgs {
-  /** `schedule` (cron, UTC), `retentionDays` (volume pruning) and `storageSize` (volume). */
+  /**
+   * `schedule` (cron, UTC), `retentionDays` (volume pruning), `storageSize` (volume) and
+   * `uploadImage`. No official image has both pg_dump and the AWS CLI, so the dump runs in a
+   * postgres image and the upload in the official AWS CLI image (from ECR Public, which has
+   * no Docker Hub pull limits).
+   */
   settings: BackupSettings;
-  /** Image with pg_dump, as new as the server's major version: the server's own image. */
-  postgresImage: string;
+  /** Image with pg_dump, at least as new as the server's major version. */
+  dumpImage: string;
   namespace: pulumi.Input<string>;
   /** Secret with host, port, user, password, database and sslmode (see storeConnection.ts). */
   connectionSecretName: pulumi.Input<string>;
@@ -145,7 +144,7 @@ export class PostgresBackup extends pulumi.ComponentResource {
     const dumpDir = toS3 ? stagingDir : volumeDir;
     const dump: k8s.types.input.core.v1.Container = {
       name: "dump",
-      image: args.postgresImage,
+      image: args.dumpImage,
       command: ["bash", "/scripts/backup-postgres.sh"],
       env: [
         { name: "PGHOST", ...fromSecret("host") },
@@ -173,7 +172,7 @@ export class PostgresBackup extends pulumi.ComponentResource {
       destination.kind === "s3"
         ? {
             name: "upload",
-            image: awsCliImage,
+            image: settings.uploadImage,
             // $(VAR) is expanded by the kubelet, so no shell is needed.
             command: ["aws", "s3", "cp", "--recursive", "--no-progress", `${stagingDir}/`],
             args: [
@@ -204,7 +203,7 @@ export class PostgresBackup extends pulumi.ComponentResource {
           }
         : {
             name: "prune",
-            image: args.postgresImage,
+            image: args.dumpImage,
             command: ["find", volumeDir, "-name", "*.dump", "-type", "f"],
             args: ["-mtime", `+${settings.retentionDays - 1}`, "-print", "-delete"],
             securityContext: restrictedContainerSecurity(),

@@ -159,7 +159,9 @@ export function loadSettings(): Settings {
   const raw = pulumi.runtime.allConfig();
   // The SDK keeps isConfigSecret out of its typings, but it is how a program learns which
   // keys the CLI decrypted, so error messages can keep their values hidden.
-  const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret(key: string): boolean };
+  const { isConfigSecret } = runtimeConfig as unknown as {
+    isConfigSecret(this: void, key: string): boolean;
+  };
   const secretKeys = Object.keys(raw).filter((k) => isConfigSecret(k));
   return parseSettings(raw, secretKeys);
 }

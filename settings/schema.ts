@@ -94,8 +94,10 @@ export const networkSchema = z
   })
   .strict();
 
-const nodeGroupSchema = z
-  .object({
+/** A managed node group's settings, with defaults that differ between the two groups. */
+function nodeGroupSchema(defaults: { instanceTypes: string[]; size: [number, number, number] }) {
+  const [minSize, desiredSize, maxSize] = defaults.size;
+  return z.object({
     /** EC2 instance types; all must share one CPU architecture. */
     instanceTypes: z
       .array(
@@ -103,24 +105,22 @@ const nodeGroupSchema = z
           .string()
           .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as m7i.large"),
       )
-      .min(1),
-    minSize: z.number().int().min(0).max(100),
-    maxSize: z.number().int().min(1).max(100),
-    desiredSize: z.number().int().min(0).max(100),
+      .min(1)
+      .default(defaults.instanceTypes),
+    minSize: z.number().int().min(0).max(100).default(minSize),
+    maxSize: z.number().int().min(1).max(100).default(maxSize),
+    desiredSize: z.number().int().min(0).max(100).default(desiredSize),
     /** Size of the encrypted gp3 root volume. */
     diskSizeGb: z.number().int().min(20).max(1000).default(50),
-  })
-  .strict();
+  });
+}
 
 export const nodeGroupsSchema = z
   .object({
-    system: nodeGroupSchema.prefault({
-      instanceTypes: ["m7i.large"],
-      minSize: 2,
-      maxSize: 4,
-      desiredSize: 2,
-    }),
-    engine: nodeGroupSchema
+    system: nodeGroupSchema({ instanceTypes: ["m7i.large"], size: [2, 2, 4] })
+      .strict()
+      .prefault({}),
+    engine: nodeGroupSchema({ instanceTypes: ["c7i.xlarge"], size: [3, 3, 10] })
       .extend({
         /** Without an engine group the engine runs on the system nodes. */
         enabled: z.boolean().default(true),
@@ -128,7 +128,7 @@ export const nodeGroupsSchema = z
         placementGroup: z.boolean().default(false),
       })
       .strict()
-      .prefault({ instanceTypes: ["c7i.xlarge"], minSize: 3, maxSize: 10, desiredSize: 3 }),
+      .prefault({}),
   })
   .strict();
 
@@ -163,7 +163,13 @@ export const imageSchema = z
   })
   .strict();
 
-const resourceListSchema = z.object({ cpu, memory }).strict();
+/** CPU and memory of a container, each field defaulted on its own. */
+function resourceListSchema(defaults: { cpu: string; memory: string }) {
+  return z
+    .object({ cpu: cpu.default(defaults.cpu), memory: memory.default(defaults.memory) })
+    .strict()
+    .prefault({});
+}
 
 export const engineSchema = z
   .object({
@@ -177,8 +183,8 @@ export const engineSchema = z
     targetMemoryUtilization: z.number().int().min(10).max(100).default(80),
     /** Seconds the autoscaler waits before removing pods. */
     scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300),
-    requests: resourceListSchema.prefault({ cpu: "500m", memory: "512Mi" }),
-    limits: resourceListSchema.prefault({ cpu: "1", memory: "1Gi" }),
+    requests: resourceListSchema({ cpu: "500m", memory: "512Mi" }),
+    limits: resourceListSchema({ cpu: "1", memory: "1Gi" }),
     /** Requests equal to limits in whole CPUs, for the Guaranteed QoS class. */
     guaranteedQos: z.boolean().default(false),
     /** Time the engine gets to finish open orders after SIGTERM. */
@@ -206,9 +212,13 @@ export const engineSchema = z
       .default({}),
     /** Namespace ResourceQuota. */
     quota: z
-      .object({ cpu, memory, pods: z.number().int().min(1).max(1000) })
+      .object({
+        cpu: cpu.default("32"),
+        memory: memory.default("64Gi"),
+        pods: z.number().int().min(1).max(1000).default(60),
+      })
       .strict()
-      .prefault({ cpu: "32", memory: "64Gi", pods: 60 }),
+      .prefault({}),
   })
   .strict();
 
@@ -240,9 +250,9 @@ export const databaseSchema = z
     /** Volume size of the in-cluster StatefulSet; it can grow but never shrink. */
     storageSize: volumeSize.default("20Gi"),
     /** Requests of the in-cluster PostgreSQL container (ignored when managed). */
-    requests: resourceListSchema.prefault({ cpu: "250m", memory: "512Mi" }),
+    requests: resourceListSchema({ cpu: "250m", memory: "512Mi" }),
     /** Limits of the in-cluster PostgreSQL container (ignored when managed). */
-    limits: resourceListSchema.prefault({ cpu: "1", memory: "1Gi" }),
+    limits: resourceListSchema({ cpu: "1", memory: "1Gi" }),
     /** Days RDS keeps Performance Insights data: 7 is free, longer is billed. */
     performanceInsightsRetentionDays: z
       .union([z.literal(7), z.literal(731)], { message: "must be 7 (free tier) or 731" })
@@ -271,9 +281,9 @@ export const cacheSchema = z
     /** Volume size of the in-cluster StatefulSet; it can grow but never shrink. */
     storageSize: volumeSize.default("5Gi"),
     /** Requests of the in-cluster Redis container (ignored when managed). */
-    requests: resourceListSchema.prefault({ cpu: "100m", memory: "256Mi" }),
+    requests: resourceListSchema({ cpu: "100m", memory: "256Mi" }),
     /** Limits of the in-cluster Redis container; Redis's maxmemory is 75% of the memory limit. */
-    limits: resourceListSchema.prefault({ cpu: "500m", memory: "512Mi" }),
+    limits: resourceListSchema({ cpu: "500m", memory: "512Mi" }),
   })
   .strict();
 
@@ -330,6 +340,16 @@ export const backupSchema = z
     destination: z.enum(["s3", "volume"]).default("s3"),
     /** Size of the backup volume when destination is `volume`. */
     storageSize: volumeSize.default("10Gi"),
+    /**
+     * Image that runs pg_dump; empty means the official `postgres:<bot3:database.version>`.
+     * Set `repo:tag@sha256:...` where the policy pack requires digests (production).
+     */
+    dumpImage: z.string().default(""),
+    /** Image that uploads to S3 (the official AWS CLI); add `@sha256:...` to pin a digest. */
+    uploadImage: z
+      .string()
+      .regex(/^[^\s:]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/, "must be an image reference")
+      .default("public.ecr.aws/aws-cli/aws-cli:2.22.0"),
   })
   .strict();
 

@@ -141,6 +141,22 @@ describe("PostgreSQL backup CronJob", () => {
     assert.equal(pod.serviceAccountName, "bot3-postgres-backup");
   });
 
+  it("takes digest-pinned images from settings, for stacks whose policy requires digests", async () => {
+    const digest = `@sha256:${"a".repeat(64)}`;
+    const run = await runOnEks("staging", {
+      "bot3:backup": {
+        dumpImage: `postgres:16.6${digest}`,
+        uploadImage: `public.ecr.aws/aws-cli/aws-cli:2.22.0${digest}`,
+      },
+    });
+    const pod = podSpecOf(cronJob(run));
+    assert.equal(containerNamed(pod, "dump").image, `postgres:16.6${digest}`);
+    assert.equal(
+      containerNamed(pod, "upload").image,
+      `public.ecr.aws/aws-cli/aws-cli:2.22.0${digest}`,
+    );
+  });
+
   it("gives the IRSA role only the bucket's writer policy", () => {
     const attachment = resource(
       staging,

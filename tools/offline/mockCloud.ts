@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
 
@@ -8,10 +9,26 @@ export const mockAccountId = "123456789012";
 export const mockRegion = "eu-west-1";
 
 type Inputs = Record<string, unknown>;
+
+/**
+ * Every secret in an offline run starts with one of these: generated passwords, registry
+ * credentials, and (from stackConfig.ts) the placeholders of encrypted settings. Finding one in
+ * rendered output means a secret leaked.
+ */
+export const offlineSecretPrefixes = [
+  "offline-random-password-",
+  "offline-registry-credential-",
+  "https://offline-placeholder.invalid/",
+];
 type OutputFactory = (name: string, inputs: Inputs) => Inputs;
 
 function digestOf(text: string): string {
   return "sha256:" + createHash("sha256").update(text).digest("hex");
+}
+
+/** A string input, or the fallback when the input is unset or not a string. */
+function textOr(value: unknown, fallback: string): string {
+  return typeof value === "string" ? value : fallback;
 }
 
 function arn(service: string, resource: string, region = mockRegion): string {
@@ -44,7 +61,7 @@ const outputsByType: Record<string, OutputFactory> = {
     };
   },
   "aws:iam/role:Role": (name, inputs) => ({
-    arn: `arn:aws:iam::${mockAccountId}:role/${String(inputs.name ?? name)}`,
+    arn: `arn:aws:iam::${mockAccountId}:role/${textOr(inputs.name, name)}`,
     name: inputs.name ?? name,
   }),
   "aws:iam/policy:Policy": (name) => ({ arn: `arn:aws:iam::${mockAccountId}:policy/${name}` }),
@@ -72,27 +89,29 @@ const outputsByType: Record<string, OutputFactory> = {
     arn: arn("elasticache", `replicationgroup:${name}`),
   }),
   "aws:ecr/repository:Repository": (name, inputs) => ({
-    repositoryUrl: `${mockAccountId}.dkr.ecr.${mockRegion}.amazonaws.com/${String(inputs.name ?? name)}`,
-    arn: arn("ecr", `repository/${String(inputs.name ?? name)}`),
+    repositoryUrl: `${mockAccountId}.dkr.ecr.${mockRegion}.amazonaws.com/${textOr(inputs.name, name)}`,
+    arn: arn("ecr", `repository/${textOr(inputs.name, name)}`),
     registryId: mockAccountId,
   }),
   "aws:s3/bucket:Bucket": (name, inputs) => ({
     bucket: inputs.bucket ?? `${name}-0123456`,
-    arn: `arn:aws:s3:::${String(inputs.bucket ?? `${name}-0123456`)}`,
+    arn: `arn:aws:s3:::${textOr(inputs.bucket, `${name}-0123456`)}`,
   }),
   "aws:s3/bucketV2:BucketV2": (name, inputs) => ({
     bucket: inputs.bucket ?? `${name}-0123456`,
-    arn: `arn:aws:s3:::${String(inputs.bucket ?? `${name}-0123456`)}`,
+    arn: `arn:aws:s3:::${textOr(inputs.bucket, `${name}-0123456`)}`,
   }),
   "aws:cloudwatch/logGroup:LogGroup": (name, inputs) => ({
-    arn: arn("logs", `log-group:${String(inputs.name ?? name)}`),
+    arn: arn("logs", `log-group:${textOr(inputs.name, name)}`),
     name: inputs.name ?? name,
   }),
-  "random:index/randomPassword:RandomPassword": (name, inputs) => ({
-    result: `offline-random-password-${name}-${"x".repeat(Math.max(0, Number(inputs.length ?? 32) - 40))}`,
+  // The real provider marks these secret; the mock monitor would not, so the mock does.
+  "random:index/randomPassword:RandomPassword": (name) => ({
+    result: pulumi.secret(`${offlineSecretPrefixes[0]}${name}`),
+    bcryptHash: pulumi.secret(`${offlineSecretPrefixes[0]}${name}-bcrypt`),
   }),
   "docker:index/image:Image": (name, inputs) => {
-    const imageName = String(inputs.imageName ?? name);
+    const imageName = textOr(inputs.imageName, name);
     return { repoDigest: `${imageName.split(":")[0]}@${digestOf(imageName)}`, imageName };
   },
 };
@@ -120,8 +139,8 @@ const callResults: Record<string, (inputs: Inputs) => Inputs> = {
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
   "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
     userName: "AWS",
-    password: "offline-ecr-password",
-    authorizationToken: "offline-ecr-token",
+    password: pulumi.secret(`${offlineSecretPrefixes[1]}ecr-password`),
+    authorizationToken: pulumi.secret(`${offlineSecretPrefixes[1]}ecr-token`),
     proxyEndpoint: `https://${mockAccountId}.dkr.ecr.${mockRegion}.amazonaws.com`,
   }),
 };

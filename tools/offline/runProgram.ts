@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
 import * as stateRuntime from "@pulumi/pulumi/runtime/state";
+import { createRequire } from "module";
 import * as path from "path";
 import { mockCall, mockResourceOutputs } from "./mockCloud";
-import { readStackConfig, repositoryRoot, type StackConfig } from "./stackConfig";
+import { applyOverrides, readStackConfig, repositoryRoot, type StackConfig } from "./stackConfig";
 
 // The gRPC signatures that mark special values in serialized resource inputs.
 const sigKey = "4dabf18193072939515e22adb298388d";
@@ -32,6 +34,8 @@ export interface RegisteredResource {
   /** Every plain value that was passed in a secret. */
   secretValues: string[];
   dependencies: string[];
+  /** Input property to the URNs of the resources its value came from. */
+  propertyDependencies: Record<string, string[]>;
   protect: boolean;
   retainOnDelete: boolean;
   ignoreChanges: string[];
@@ -66,9 +70,20 @@ class RecordingMonitor extends MockMonitor {
   // The base class unwraps secrets before the mocks see them; recording the raw request first
   // keeps track of which inputs were secret.
   async registerResource(
-    req: Parameters<MockMonitor["registerResource"]>[0],
+    req: RegisterResourceRequest,
     callback: Parameters<MockMonitor["registerResource"]>[1],
   ): Promise<void> {
+    try {
+      this.record(req);
+    } catch (error) {
+      // Answering with the error fails the run; an exception here would leave it hanging.
+      callback(error, undefined);
+      return;
+    }
+    return super.registerResource(req, callback);
+  }
+
+  private record(req: RegisterResourceRequest): void {
     const type = req.getType();
     const name = req.getName();
     const raw = req.getObject()?.toJavaScript() ?? {};
@@ -86,14 +101,23 @@ class RecordingMonitor extends MockMonitor {
       maskedInputs: unwrap(raw, true, secretValues) as Record<string, unknown>,
       secretValues,
       dependencies: req.getDependenciesList(),
+      propertyDependencies: propertyDependenciesOf(req),
       protect: protect === true,
       retainOnDelete: retainOnDelete === true,
       ignoreChanges: req.getIgnorechangesList(),
       replaceOnChanges: req.getReplaceonchangesList(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
     });
-    return super.registerResource(req, callback);
   }
+}
+
+/** Input property to the URNs it depends on, from a registration request. */
+export function propertyDependenciesOf(req: RegisterResourceRequest): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((deps, property) => {
+    result[property] = deps.getUrnsList();
+  });
+  return result;
 }
 
 // Mirrors the mock monitor's URN scheme, so recorded URNs match the ones children refer to.
@@ -135,10 +159,7 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
   process.on("unhandledRejection", onRejection);
   try {
     const config = readStackConfig(stack);
-    const values = { ...config.values };
-    for (const [key, text] of Object.entries(options.overrides ?? {})) {
-      values[key] = key in values ? mergeConfigText(values[key], text) : text;
-    }
+    const values = applyOverrides(config.values, options.overrides ?? {});
     const secretKeys = [...config.secretKeys];
     pulumi.runtime.setAllConfig(values, secretKeys);
 
@@ -156,7 +177,8 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
 
     const entry = options.program ?? path.join(repositoryRoot, "index.ts");
     delete require.cache[require.resolve(entry)];
-    const exported = (await import(entry)) as Record<string, unknown>;
+    // require, not import(): the program is CommonJS TypeScript loaded through ts-node.
+    const exported = createRequire(__filename)(entry) as Record<string, unknown>;
 
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];
@@ -171,7 +193,9 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     }
     // The SDK keeps waitForRPCs out of its typings; it is how a mock run knows that every
     // registration, including those made inside apply callbacks, has finished.
-    const { waitForRPCs } = settingsRuntime as unknown as { waitForRPCs(): Promise<void> };
+    const { waitForRPCs } = settingsRuntime as unknown as {
+      waitForRPCs(this: void): Promise<void>;
+    };
     await waitForRPCs();
     if (failures.length > 0) throw failures[0];
     return { stack, config, resources: monitor.registered, outputs, secretOutputs };
@@ -179,27 +203,6 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
     process.off("unhandledRejection", onRejection);
     running = false;
   }
-}
-
-function mergeConfigText(base: string, override: string): string {
-  const parse = (text: string): unknown => {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  };
-  const merged = mergeObjects(parse(base), parse(override));
-  return typeof merged === "string" ? merged : JSON.stringify(merged);
-}
-
-function mergeObjects(base: unknown, override: unknown): unknown {
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === "object" && v !== null && !Array.isArray(v);
-  if (!isObject(base) || !isObject(override)) return override;
-  const result: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(override)) result[k] = mergeObjects(base[k], v);
-  return result;
 }
 
 function resolve<T>(output: pulumi.Output<T>): Promise<T> {

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { offlineSecretPrefixes } from "./mockCloud";
 
 /** Configuration of one stack as the Pulumi CLI would hand it to the program. */
 export interface StackConfig {
@@ -67,7 +68,7 @@ export function readStackConfig(stack: string, root = repositoryRoot): StackConf
 export function secretPlaceholder(path: string): string {
   // A URL on the reserved .invalid domain passes as any kind of secret (an API key or a
   // webhook URL), and is never reachable.
-  return `https://offline-placeholder.invalid/${path.replace(/[^\w.-]/g, "_")}`;
+  return `${offlineSecretPrefixes[2]}${path.replace(/[^\w.-]/g, "_")}`;
 }
 
 function replaceSecure(value: unknown, at: string, found: string[]): unknown {
@@ -85,4 +86,40 @@ function replaceSecure(value: unknown, at: string, found: string[]): unknown {
 
 function toConfigString(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/**
+ * Lays overrides over stack values. An override that is a JSON object is merged field by
+ * field into the stack file's object, as `pulumi config set --path` would change one field.
+ */
+export function applyOverrides(
+  values: Record<string, string>,
+  overrides: Record<string, string>,
+): Record<string, string> {
+  const result = { ...values };
+  for (const [key, text] of Object.entries(overrides)) {
+    result[key] = key in result ? mergeConfigText(result[key], text) : text;
+  }
+  return result;
+}
+
+function mergeConfigText(base: string, override: string): string {
+  const parse = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  };
+  const merged = mergeObjects(parse(base), parse(override));
+  return typeof merged === "string" ? merged : JSON.stringify(merged);
+}
+
+function mergeObjects(base: unknown, override: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(base) || !isObject(override)) return override;
+  const result: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) result[k] = mergeObjects(base[k], v);
+  return result;
 }

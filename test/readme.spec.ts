@@ -1,0 +1,77 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import type { z } from "zod";
+import * as schema from "../settings/schema";
+import { repositoryRoot } from "../tools/offline/stackConfig";
+
+const readme = fs.readFileSync(path.join(repositoryRoot, "README.md"), "utf8");
+
+/** The settings table's first column: every key it documents. */
+function documentedKeys(): Set<string> {
+  const section = readme.slice(
+    readme.indexOf("## Settings"),
+    readme.indexOf("## How it is tested"),
+  );
+  const keys = new Set<string>();
+  for (const row of section.split("\n").filter((line) => line.startsWith("| `bot3:"))) {
+    for (const match of row.split("|")[1].matchAll(/`(bot3:[^`]+)`/g)) keys.add(match[1]);
+  }
+  return keys;
+}
+
+/** Leaf fields of a settings schema, as dotted paths; records count as one leaf. */
+function leafPaths(type: z.ZodType, prefix: string): string[] {
+  const def = type.def as {
+    type: string;
+    innerType?: z.ZodType;
+    shape?: Record<string, z.ZodType>;
+  };
+  if (def.innerType) return leafPaths(def.innerType, prefix);
+  if (def.type === "object") {
+    const shape = (type as z.ZodObject).shape as Record<string, z.ZodType>;
+    return Object.entries(shape).flatMap(([k, v]) => leafPaths(v, `${prefix}.${k}`));
+  }
+  return [prefix];
+}
+
+describe("README", () => {
+  it("documents every setting in its table", () => {
+    const sections: Record<string, z.ZodType> = {
+      cluster: schema.clusterSchema,
+      network: schema.networkSchema,
+      nodeGroups: schema.nodeGroupsSchema,
+      storage: schema.storageSchema,
+      image: schema.imageSchema,
+      engine: schema.engineSchema,
+      database: schema.databaseSchema,
+      cache: schema.cacheSchema,
+      ingress: schema.ingressSchema,
+      tls: schema.tlsSchema,
+      monitoring: schema.monitoringSchema,
+      backup: schema.backupSchema,
+    };
+    const expected = [
+      "bot3:environment",
+      "bot3:dataProtection",
+      ...Object.entries(sections).flatMap(([key, s]) => leafPaths(s, `bot3:${key}`)),
+      ...Object.keys(schema.exchangeCredentialSchema.shape).map(
+        (field) => `bot3:exchangeCredentials.<exchange>.${field}`,
+      ),
+      "bot3:alertWebhookUrls.<receiver>",
+    ];
+    const documented = documentedKeys();
+    const missing = expected.filter((key) => !documented.has(key));
+    expect(missing, "settings missing from the README's table").to.deep.equal([]);
+    const stale = [...documented].filter((key) => !expected.includes(key));
+    expect(stale, "README documents settings that do not exist").to.deep.equal([]);
+  });
+
+  it("gives the set-up and test commands that CI runs", () => {
+    expect(readme).to.include("npm ci\nnpm test");
+    const ci = fs.readFileSync(path.join(repositoryRoot, ".ci", "run"), "utf8");
+    expect(ci)
+      .to.match(/^npm ci/m)
+      .and.match(/^npm test$/m);
+  });
+});
