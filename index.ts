@@ -8,6 +8,7 @@ import { EngineIngress } from "./components/engineIngress";
 import { EngineNetworkPolicies } from "./components/engineNetworkPolicies";
 import { IngressController } from "./components/ingressController";
 import { engineLabels, TradingEngine } from "./components/tradingEngine";
+import { DataStores } from "./components/dataStores";
 import { WorkloadNamespace } from "./components/workloadNamespace";
 import { loadSettings } from "./settings";
 
@@ -21,6 +22,17 @@ const engineNamespace = new WorkloadNamespace("bot3-engine", {
   quota: settings.engine.quota,
   containerDefaults: { requests: settings.engine.requests, limits: settings.engine.limits },
   provider: cluster.provider,
+});
+
+const dataStores = new DataStores("bot3-data", {
+  database: settings.database,
+  cache: settings.cache,
+  backup: settings.backup,
+  dataProtection: settings.dataProtection,
+  awsNamePrefix: settings.cluster.name,
+  namespace: engineNamespace.name,
+  serviceAccountNamespace: settings.engine.namespace,
+  cluster,
 });
 
 const engineImage = new EngineImage("bot3-engine-image", {
@@ -96,3 +108,6 @@ export const nodeRoleArns = eksCluster && pulumi.output(eksCluster.nodeRoleArns)
 export const imageRef = engineImage.imageRef;
 export const registryUrl = engineImage.registryUrl;
 export const ingressUrl = engineIngress.url;
+export const postgresConnectionSecret = dataStores.postgresConnectionSecretName;
+export const redisConnectionSecret = dataStores.redisConnectionSecretName;
+export const backupBucket = dataStores.backupBucketName;

@@ -20,7 +20,10 @@ export interface ClusterAccess {
   engineArchitecture: Architecture;
   /** The engine's dedicated node group, when there is one. */
   engineNodes?: DedicatedNodes;
-  /** StorageClass names: "" means the cluster's default class. */
+  /**
+   * StorageClass names: "" means the cluster's default class. The retain class must allow
+   * volume expansion: the in-cluster data stores grow their volumes in place.
+   */
   storageClasses: { default: string; retain: string };
   /** What AWS-side components need; present only on an EKS cluster. */
   aws?: AwsClusterResources;

@@ -15,6 +15,7 @@ export const profileDefaults: Record<Environment, ProfileDefaults> = {
     ingress: { host: "bot3.localtest.me", loadBalancer: "none" },
     tls: { issuer: "self-signed" },
     engine: { minReplicas: 1, maxReplicas: 3, zoneSpread: "preferred" },
+    backup: { destination: "volume" },
   },
   staging: {
     network: { natGateways: "single" },
@@ -25,7 +26,7 @@ export const profileDefaults: Record<Environment, ProfileDefaults> = {
   production: {
     network: { natGateways: "perZone" },
     database: { mode: "managed", multiAz: true, backupRetentionDays: 30 },
-    cache: { mode: "managed", nodes: 2, snapshotRetentionDays: 7 },
+    cache: { mode: "managed", version: "7.1", nodes: 2, snapshotRetentionDays: 7 },
     tls: { issuer: "letsencrypt-production" },
     backup: { retentionDays: 30 },
   },

@@ -14,6 +14,7 @@ export interface FieldValidSettings {
   image: schema.ImageSettings;
   database: schema.DatabaseSettings;
   cache: schema.CacheSettings;
+  backup: schema.BackupSettings;
   tls: schema.TlsSettings;
   monitoring: schema.MonitoringSettings;
   exchangeCredentials: Record<string, unknown>;
@@ -154,6 +155,8 @@ export function crossFieldProblems(s: FieldValidSettings): string[] {
     );
   }
 
+  problems.push(...dataStoreProblems(s));
+
   for (const [group, settings] of Object.entries(s.nodeGroups)) {
     const key = `bot3:nodeGroups.${group}`;
     if (settings.minSize > settings.desiredSize || settings.desiredSize > settings.maxSize) {
@@ -203,6 +206,52 @@ function clusterProblems(s: FieldValidSettings): string[] {
     problems.push(
       "bot3:nodeGroups.engine.placementGroup is true but bot3:nodeGroups.engine.enabled is " +
         "false; enable the engine group or turn the placement group off",
+    );
+  }
+  return problems;
+}
+
+/** ElastiCache caps a replication group id at 40 characters; the program adds "-redis". */
+const maxReplicationGroupIdLength = 40;
+
+/** Rules of the data stores and their backups that involve more than one setting. */
+function dataStoreProblems(s: FieldValidSettings): string[] {
+  const problems: string[] = [];
+  if (s.environment === "local" && s.cluster.kind !== "existing") {
+    for (const store of ["database", "cache"] as const) {
+      if (s[store].mode === "managed") {
+        problems.push(
+          `bot3:${store}.mode = "managed" is not allowed when bot3:environment is local; ` +
+            'use "in-cluster"',
+        );
+      }
+    }
+  }
+  const { version } = s.cache;
+  if (s.cache.mode === "managed" && !/^\d+\.\d+$/.test(version)) {
+    problems.push(
+      `bot3:cache.version = "${version}": ElastiCache takes a major.minor Redis OSS version ` +
+        'when bot3:cache.mode is "managed"; set one it offers, such as "7.1"',
+    );
+  }
+  if (s.cache.mode === "in-cluster" && !/^\d+\.\d+\.\d+$/.test(version)) {
+    problems.push(
+      `bot3:cache.version = "${version}" would let the in-cluster image drift between patch ` +
+        'releases; set a full version such as "7.2.7" when bot3:cache.mode is "in-cluster"',
+    );
+  }
+  const groupId = `${s.cluster.name}-redis`;
+  if (s.cache.mode === "managed" && groupId.length > maxReplicationGroupIdLength) {
+    problems.push(
+      `bot3:cluster.name = "${s.cluster.name}" is too long for the ElastiCache replication ` +
+        `group id "${groupId}" (at most ${maxReplicationGroupIdLength} characters); ` +
+        `shorten bot3:cluster.name to ${maxReplicationGroupIdLength - "-redis".length} characters`,
+    );
+  }
+  if (s.backup.enabled && s.backup.destination === "s3" && s.cluster.kind === "existing") {
+    problems.push(
+      'bot3:backup.destination = "s3" needs an IRSA role on EKS, but bot3:cluster.kind is ' +
+        '"existing"; use "volume" or set bot3:backup.enabled to false',
     );
   }
   return problems;

@@ -280,19 +280,30 @@ export const databaseSchema = z
     maxAllocatedStorageGb: z.number().int().min(20).max(65536).default(200),
     multiAz: z.boolean().default(false),
     backupRetentionDays: z.number().int().min(7, "must be at least 7 days").max(35).default(7),
-    /** Volume size of the in-cluster StatefulSet. */
+    /** Volume size of the in-cluster StatefulSet; it can grow but never shrink. */
     storageSize: volumeSize.default("20Gi"),
+    /** Requests of the in-cluster PostgreSQL container (ignored when managed). */
+    requests: resourceListSchema({ cpu: "250m", memory: "512Mi" }),
+    /** Limits of the in-cluster PostgreSQL container (ignored when managed). */
+    limits: resourceListSchema({ cpu: "1", memory: "1Gi" }),
+    /** Days RDS keeps Performance Insights data: 7 is free, longer is billed. */
+    performanceInsightsRetentionDays: z
+      .union([z.literal(7), z.literal(731)], { message: "must be 7 (free tier) or 731" })
+      .default(7),
   })
   .strict();
 
 export const cacheSchema = z
   .object({
     mode: z.enum(["managed", "in-cluster"]).default("in-cluster"),
-    /** Redis version: ElastiCache engine version, and the tag of the in-cluster image. */
+    /**
+     * Redis version: the ElastiCache engine version when managed (major.minor, such as 7.1),
+     * the tag of the official image when in-cluster (a full version, such as 7.2.7).
+     */
     version: z
       .string()
-      .regex(/^\d+\.\d+(\.\d+)?$/, "must be a Redis version such as 7.2")
-      .default("7.2"),
+      .regex(/^\d+\.\d+(\.\d+)?$/, "must be a Redis version such as 7.2.7")
+      .default("7.2.7"),
     nodeType: z
       .string()
       .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be a node type such as cache.t4g.small")
@@ -300,7 +311,12 @@ export const cacheSchema = z
     /** Number of ElastiCache nodes (primary plus replicas); 2 or more enables failover. */
     nodes: z.number().int().min(1).max(6).default(1),
     snapshotRetentionDays: z.number().int().min(0).max(35).default(1),
+    /** Volume size of the in-cluster StatefulSet; it can grow but never shrink. */
     storageSize: volumeSize.default("5Gi"),
+    /** Requests of the in-cluster Redis container (ignored when managed). */
+    requests: resourceListSchema({ cpu: "100m", memory: "256Mi" }),
+    /** Limits of the in-cluster Redis container; Redis's maxmemory is 75% of the memory limit. */
+    limits: resourceListSchema({ cpu: "500m", memory: "512Mi" }),
   })
   .strict();
 
@@ -350,6 +366,23 @@ export const backupSchema = z
     schedule: cron.default("0 */6 * * *"),
     /** Days that backups are kept. */
     retentionDays: z.number().int().min(7, "must be at least 7 days").max(3650).default(14),
+    /**
+     * `s3`: upload each dump to a KMS-encrypted bucket through an IRSA role (needs EKS);
+     * `volume`: keep the dumps on a PersistentVolumeClaim in the cluster (local stack).
+     */
+    destination: z.enum(["s3", "volume"]).default("s3"),
+    /** Size of the backup volume when destination is `volume`. */
+    storageSize: volumeSize.default("10Gi"),
+    /**
+     * Image that runs pg_dump; empty means the official `postgres:<bot3:database.version>`.
+     * Set `repo:tag@sha256:...` where the policy pack requires digests (production).
+     */
+    dumpImage: z.string().default(""),
+    /** Image that uploads to S3 (the official AWS CLI); add `@sha256:...` to pin a digest. */
+    uploadImage: z
+      .string()
+      .regex(/^[^\s:]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/, "must be an image reference")
+      .default("public.ecr.aws/aws-cli/aws-cli:2.22.0"),
   })
   .strict();
 

@@ -75,6 +75,13 @@ const outputsByType: Record<string, OutputFactory> = {
     port: 5432,
     arn: arn("rds", `db:${name}`),
   }),
+  "aws:rds/subnetGroup:SubnetGroup": (name, inputs) => ({ name: inputs.name ?? `${name}-0123456` }),
+  "aws:rds/parameterGroup:ParameterGroup": (name, inputs) => ({
+    name: inputs.name ?? `${name}-0123456`,
+  }),
+  "aws:elasticache/subnetGroup:SubnetGroup": (name, inputs) => ({
+    name: inputs.name ?? `${name}-0123456`,
+  }),
   "aws:elasticache/replicationGroup:ReplicationGroup": (name) => ({
     primaryEndpointAddress: `master.${name}.abcdef.euw1.cache.amazonaws.com`,
     readerEndpointAddress: `replica.${name}.abcdef.euw1.cache.amazonaws.com`,
