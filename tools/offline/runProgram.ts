@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settingsRuntime from "@pulumi/pulumi/runtime/settings";
+import * as stateRuntime from "@pulumi/pulumi/runtime/state";
 import { createRequire } from "module";
 import * as path from "path";
 import { mockCall, mockResourceOutputs } from "./mockCloud";
@@ -145,7 +146,15 @@ export async function runProgram(stack: string, options: RunOptions = {}): Promi
       call: (args) => Promise.resolve(mockCall(args)),
     });
     await pulumi.runtime.setMocks(monitor.mocks, "bot3", stack, options.preview ?? false);
+    // setMockOptions resets the feature flags that setMocks turned on, secrets among them;
+    // without restoring them every secret input reaches the monitor unwrapped, unmaskable.
+    // The SDK keeps getStore out of its typings.
+    const { getStore } = stateRuntime as unknown as {
+      getStore(this: void): Record<string, unknown>;
+    };
+    const features = Object.entries(getStore()).filter(([key]) => key.startsWith("supports"));
     settingsRuntime.setMockOptions(monitor, "bot3", stack, options.preview ?? false);
+    Object.assign(getStore(), Object.fromEntries(features));
 
     const entry = options.program ?? path.join(repositoryRoot, "index.ts");
     delete require.cache[require.resolve(entry)];
