@@ -108,7 +108,7 @@ describe("Offline render", () => {
       it("summarises resource counts by type and where the files went", () => {
         const result = renders.get(stack)!;
         expect(result.summary).to.match(new RegExp(`^Stack ${stack}: \\d+ resources`));
-        expect(result.summary).to.match(/kubernetes:core\/v1:Namespace\s+1/);
+        expect(result.summary).to.match(/kubernetes:core\/v1:Namespace\s+\d+/);
         expect(result.summary).to.include("Wrote manifests and inventory.json to");
       });
     });
