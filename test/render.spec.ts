@@ -6,9 +6,17 @@ import * as path from "path";
 import { schemaProblems } from "../tools/offline/kubernetesSchema";
 import { kubernetesManifests } from "../tools/offline/manifests";
 import { offlineSecretPrefixes } from "../tools/offline/mockCloud";
-import type { RegisteredResource } from "../tools/offline/runProgram";
+import { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
+import { checkPolicies, describeViolation } from "../tools/offline/policyCheck";
+import { propertyDependenciesOf, type RegisteredResource } from "../tools/offline/runProgram";
 import { repositoryRoot } from "../tools/offline/stackConfig";
-import { parseArguments, render, secretLeaks, type RenderResult } from "../tools/render";
+import {
+  parseArguments,
+  render,
+  renderFailed,
+  secretLeaks,
+  type RenderResult,
+} from "../tools/render";
 
 const stacks = ["local", "staging", "production"];
 
@@ -35,6 +43,7 @@ function kubernetesResource(inputs: Record<string, unknown>): RegisteredResource
     maskedInputs: inputs,
     secretValues: [],
     dependencies: [],
+    propertyDependencies: {},
     protect: false,
     retainOnDelete: false,
     ignoreChanges: [],
@@ -105,6 +114,14 @@ describe("Offline render", () => {
         }
       });
 
+      it("passes every mandatory policy of the pack with the stack's pack config", () => {
+        const mandatory = renders
+          .get(stack)!
+          .violations.filter((v) => v.enforcementLevel === "mandatory")
+          .map(describeViolation);
+        expect(mandatory).to.deep.equal([]);
+      });
+
       it("summarises resource counts by type and where the files went", () => {
         const result = renders.get(stack)!;
         expect(result.summary).to.match(new RegExp(`^Stack ${stack}: \\d+ resources`));
@@ -159,6 +176,42 @@ describe("Offline render", () => {
       ]);
       expect(problems[0]).to.match(/ConfigMap "x" \(fixture\) has no metadata.namespace/);
       expect(problems[1]).to.match(/has no metadata.name/);
+    });
+
+    it("run the policy pack and fail the render on a mandatory violation", () => {
+      const run = renders.get("local")!.run;
+      const deployment = kubernetesResource({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "unbounded", namespace: "bot3" },
+        spec: {
+          selector: { matchLabels: { app: "unbounded" } },
+          template: {
+            metadata: { labels: { app: "unbounded" } },
+            spec: { containers: [{ name: "main", image: "example.com/app:1.0" }] },
+          },
+        },
+      });
+      const violations = checkPolicies({
+        ...run,
+        resources: [...run.resources, { ...deployment, type: "kubernetes:apps/v1:Deployment" }],
+      });
+      const names = violations
+        .filter((v) => v.enforcementLevel === "mandatory" && v.resourceName === "fixture")
+        .map((v) => v.policyName);
+      expect(names).to.include("containers-run-as-non-root");
+      expect(renderFailed({ ...renders.get("local")!, violations })).to.equal(true);
+      expect(renderFailed(renders.get("local")!)).to.equal(false);
+    });
+
+    it("record which resources each input property came from", () => {
+      const request = new RegisterResourceRequest();
+      const deps = new RegisterResourceRequest.PropertyDependencies();
+      deps.setUrnsList(["urn:pulumi:test::bot3::aws:ec2/vpc:Vpc::net"]);
+      request.getPropertydependenciesMap().set("vpcId", deps);
+      expect(propertyDependenciesOf(request)).to.deep.equal({
+        vpcId: ["urn:pulumi:test::bot3::aws:ec2/vpc:Vpc::net"],
+      });
     });
 
     it("find a secret written in plain text, without repeating it", () => {

@@ -13,6 +13,7 @@ import { SettingsError } from "../settings";
 import { schemaProblems } from "./offline/kubernetesSchema";
 import { kubernetesManifests } from "./offline/manifests";
 import { offlineSecretPrefixes } from "./offline/mockCloud";
+import { checkPolicies, describeViolation, type Violation } from "./offline/policyCheck";
 import { runProgram, type ProgramRun } from "./offline/runProgram";
 import { repositoryRoot, UnknownStackError } from "./offline/stackConfig";
 
@@ -32,6 +33,8 @@ export interface RenderResult {
   inventory: InventoryEntry[];
   /** Objects the API server would reject, one line each; render fails when any exist. */
   invalid: string[];
+  /** Every policy violation; a mandatory one fails the render, as it would fail a preview. */
+  violations: Violation[];
   summary: string;
 }
 
@@ -65,10 +68,11 @@ export async function render(
   files.set("inventory.json", JSON.stringify(inventory, null, 2) + "\n");
 
   invalid.push(...secretLeaks(files));
+  const violations = checkPolicies(run);
 
-  const summary = summarise(run, manifests.length, outDir, invalid);
+  const summary = summarise(run, manifests.length, outDir, invalid, violations);
   writeFiles(outDir, files);
-  return { run, outDir, files, inventory, invalid, summary };
+  return { run, outDir, files, inventory, invalid, violations, summary };
 }
 
 /**
@@ -81,7 +85,20 @@ export function secretLeaks(files: Map<string, string>): string[] {
     .map(([file]) => `${file}: contains a secret value in plain text`);
 }
 
-function summarise(run: ProgramRun, manifestCount: number, outDir: string, invalid: string[]) {
+/** True when the render must fail: an invalid object, a leak, or a mandatory violation. */
+export function renderFailed(result: RenderResult): boolean {
+  return (
+    result.invalid.length > 0 || result.violations.some((v) => v.enforcementLevel === "mandatory")
+  );
+}
+
+function summarise(
+  run: ProgramRun,
+  manifestCount: number,
+  outDir: string,
+  invalid: string[],
+  violations: Violation[],
+) {
   const counts = new Map<string, number>();
   for (const r of run.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
   const width = Math.max(...[...counts.keys()].map((t) => t.length));
@@ -104,6 +121,14 @@ function summarise(run: ProgramRun, manifestCount: number, outDir: string, inval
     invalid.length === 0
       ? "Every Kubernetes object is valid against the Kubernetes schema."
       : `${invalid.length} problem(s):\n` + invalid.map((p) => `  - ${p}`).join("\n"),
+  );
+  const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+  lines.push(
+    violations.length === 0
+      ? `Policy pack (policy/config.${run.stack}.json): no violations.`
+      : `Policy pack (policy/config.${run.stack}.json): ${violations.length} violation(s), ` +
+          `${mandatory} mandatory:\n` +
+          violations.map((v) => `  - ${describeViolation(v)}`).join("\n"),
   );
   return lines.join("\n");
 }
@@ -188,7 +213,7 @@ async function main(): Promise<number> {
     const { stack, outDir, overrides } = parseArguments(process.argv.slice(2));
     const result = await render(stack, outDir, overrides);
     console.log(result.summary);
-    return result.invalid.length === 0 ? 0 : 1;
+    return renderFailed(result) ? 1 : 0;
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(

@@ -34,6 +34,8 @@ export interface RegisteredResource {
   /** Every plain value that was passed in a secret. */
   secretValues: string[];
   dependencies: string[];
+  /** Input property to the URNs of the resources its value came from. */
+  propertyDependencies: Record<string, string[]>;
   protect: boolean;
   retainOnDelete: boolean;
   ignoreChanges: string[];
@@ -71,6 +73,17 @@ class RecordingMonitor extends MockMonitor {
     req: RegisterResourceRequest,
     callback: Parameters<MockMonitor["registerResource"]>[1],
   ): Promise<void> {
+    try {
+      this.record(req);
+    } catch (error) {
+      // Answering with the error fails the run; an exception here would leave it hanging.
+      callback(error, undefined);
+      return;
+    }
+    return super.registerResource(req, callback);
+  }
+
+  private record(req: RegisterResourceRequest): void {
     const type = req.getType();
     const name = req.getName();
     const raw = req.getObject()?.toJavaScript() ?? {};
@@ -88,14 +101,23 @@ class RecordingMonitor extends MockMonitor {
       maskedInputs: unwrap(raw, true, secretValues) as Record<string, unknown>,
       secretValues,
       dependencies: req.getDependenciesList(),
+      propertyDependencies: propertyDependenciesOf(req),
       protect: protect === true,
       retainOnDelete: retainOnDelete === true,
       ignoreChanges: req.getIgnorechangesList(),
       replaceOnChanges: req.getReplaceonchangesList(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
     });
-    return super.registerResource(req, callback);
   }
+}
+
+/** Input property to the URNs it depends on, from a registration request. */
+export function propertyDependenciesOf(req: RegisterResourceRequest): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((deps, property) => {
+    result[property] = deps.getUrnsList();
+  });
+  return result;
 }
 
 // Mirrors the mock monitor's URN scheme, so recorded URNs match the ones children refer to.
