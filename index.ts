@@ -9,6 +9,7 @@ import { EngineNetworkPolicies } from "./components/engineNetworkPolicies";
 import { IngressController } from "./components/ingressController";
 import { engineLabels, TradingEngine } from "./components/tradingEngine";
 import { DataStores } from "./components/dataStores";
+import { MonitoringStack } from "./components/monitoring/monitoringStack";
 import { WorkloadNamespace } from "./components/workloadNamespace";
 import { loadSettings } from "./settings";
 
@@ -54,6 +55,28 @@ const certificates = new Certificates("bot3-tls", {
   keepCrds: settings.dataProtection,
   provider: cluster.provider,
 });
+
+// Monitoring comes before the engine so that its ServiceMonitor CRD and alerts are in place
+// when the engine first starts.
+const monitoring = settings.monitoring.enabled
+  ? new MonitoringStack("bot3-monitoring", {
+      cluster,
+      monitoring: settings.monitoring,
+      alertWebhookUrls: settings.alertWebhookUrls,
+      grafanaHost: settings.ingress.grafanaHost || `grafana.${settings.ingress.host}`,
+      clusterIssuer: settings.tls.issuer,
+      // Grafana's Ingress needs the controller's admission webhook and the ClusterIssuer.
+      dependsOn: [ingressController.release, certificates.issuer],
+      scraped: {
+        namespace: engineNamespace.name,
+        namespaceName: settings.engine.namespace,
+        engine: "bot3-engine",
+        postgresInCluster: settings.database.mode === "in-cluster",
+        redisInCluster: settings.cache.mode === "in-cluster",
+        backupSchedule: settings.backup.schedule,
+      },
+    })
+  : undefined;
 
 const engine = new TradingEngine("bot3-engine", {
   namespace: engineNamespace.name,
@@ -108,6 +131,7 @@ export const nodeRoleArns = eksCluster && pulumi.output(eksCluster.nodeRoleArns)
 export const imageRef = engineImage.imageRef;
 export const registryUrl = engineImage.registryUrl;
 export const ingressUrl = engineIngress.url;
+export const grafanaUrl = monitoring?.grafanaUrl;
 export const postgresConnectionSecret = dataStores.postgresConnectionSecretName;
 export const redisConnectionSecret = dataStores.redisConnectionSecretName;
 export const backupBucket = dataStores.backupBucketName;
