@@ -506,6 +506,22 @@ describe("validate-deploy", function () {
       );
     });
 
+    it("accepts every validate-deploy command that the runbook and workflows show", function () {
+      const sources = ["docs/runbook.md", ".github/workflows/deploy-production.yml"].map((file) =>
+        fs.readFileSync(path.join(__dirname, "..", file), "utf8").replace(/\\\n\s*/g, ""),
+      );
+      const commands = sources.flatMap((text) =>
+        [...text.matchAll(/npm run (?:--silent )?validate-deploy -- ([^\n#`]*)/g)].map((m) =>
+          m[1].trim().split(/\s+/),
+        ),
+      );
+      assert.ok(commands.length >= 4, `found only ${commands.length} commands`);
+      const pem = (() => "-----BEGIN CERTIFICATE-----\n") as unknown as typeof fs.readFileSync;
+      for (const words of commands) {
+        assert.doesNotThrow(() => parseArguments(words, pem), words.join(" "));
+      }
+    });
+
     it("runs end to end on outputs piped in, exiting 1 on a failed check", async function () {
       const engine = await httpsServer(trusted, json({}, 503));
       const caFile = path.join(scratch, "ca.pem");
