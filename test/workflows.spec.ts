@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { knownStacks, repositoryRoot } from "../tools/offline/stackConfig";
 import { workflowProblems } from "./workflowParser";
@@ -179,6 +181,36 @@ describe("GitHub workflows", function () {
       ["production", "pulumi-production"],
       ["staging", "pulumi-staging"],
     ]);
+  });
+
+  it("have shell steps that pass shellcheck, as bash with pipefail runs them", function () {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bot3-workflow-steps-"));
+    try {
+      const files: string[] = [];
+      for (const workflow of workflows) {
+        for (const [job, definition] of Object.entries(workflow.jobs)) {
+          (definition.steps ?? []).forEach((step, index) => {
+            if (step.run === undefined) return;
+            const file = path.join(scratch, `${workflow.file}.${job}.${index + 1}.sh`);
+            fs.writeFileSync(file, `#!/usr/bin/env bash\nset -eo pipefail\n${step.run}`);
+            files.push(file);
+          });
+        }
+      }
+      const result = spawnSync("shellcheck", ["--format=gcc", ...files], {
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      assert.ok(
+        !result.error,
+        `shellcheck could not run (${result.error?.message}); install it: ` +
+          "apt-get install -y --no-install-recommends shellcheck",
+      );
+      assert.equal(result.stdout.replaceAll(`${scratch}/`, ""), "");
+      assert.equal(result.status, 0, result.stderr);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it("put no expression inside a shell script, where it could inject commands", function () {
