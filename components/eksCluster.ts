@@ -205,7 +205,12 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterAcces
       );
     const versions = settings.addonVersions;
     // Nodes only become Ready with a CNI, so the DaemonSet add-ons come before the nodes.
-    const vpcCni = addon("vpc-cni", versions.vpcCni, [], { serviceAccountRoleArn: cniRole.arn });
+    const vpcCni = addon("vpc-cni", versions.vpcCni, [], {
+      serviceAccountRoleArn: cniRole.arn,
+      // Without its network policy agent the CNI ignores NetworkPolicies, and every
+      // default-deny and allow rule of the program would be decoration.
+      configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
+    });
     const kubeProxy = addon("kube-proxy", versions.kubeProxy, []);
 
     const groups = this.createNodeGroups(name, args, cluster, partition, [vpcCni, kubeProxy]);

@@ -264,6 +264,13 @@ describe("EksCluster", () => {
       });
     });
 
+    it("turns on the CNI's network policy agent, so NetworkPolicies are enforced", () => {
+      const cni = resource(staging, addonType, "bot3-vpc-cni");
+      expect(JSON.parse(cni.inputs.configurationValues as string)).to.deep.equal({
+        enableNetworkPolicy: "true",
+      });
+    });
+
     it("installs the CNI before the nodes, and CoreDNS and the CSI driver after them", () => {
       const nodeGroup = resource(staging, nodeGroupType, "bot3-system-ng");
       expect(nodeGroup.dependencies).to.include(urnOf(staging, addonType, "bot3-vpc-cni"));
