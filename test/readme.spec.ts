@@ -4,6 +4,7 @@ import * as path from "path";
 import type { z } from "zod";
 import * as schema from "../settings/schema";
 import { repositoryRoot } from "../tools/offline/stackConfig";
+import { runStack } from "./harness";
 
 const readme = fs.readFileSync(path.join(repositoryRoot, "README.md"), "utf8");
 
@@ -65,6 +66,26 @@ describe("README", () => {
     expect(missing, "settings missing from the README's table").to.deep.equal([]);
     const stale = [...documented].filter((key) => !expected.includes(key));
     expect(stale, "README documents settings that do not exist").to.deep.equal([]);
+  });
+
+  it("lists every stack output, on the stacks that export it, and which are secret", async () => {
+    const section = readme.slice(readme.indexOf("### Stack outputs"), readme.indexOf("### Check"));
+    const rows = section.split("\n").filter((line) => line.startsWith("| `"));
+    const documented = new Map<string, string>();
+    for (const row of rows) {
+      const [, names, stacks] = row.split("|");
+      for (const match of names.matchAll(/`(\w+)`/g)) documented.set(match[1], stacks.trim());
+    }
+    for (const stack of ["local", "staging", "production"]) {
+      const run = await runStack(stack);
+      const exported = Object.keys(run.outputs).filter((k) => run.outputs[k] !== undefined);
+      const expected = [...documented]
+        .filter(([, stacks]) => stacks.startsWith("all") || stacks.includes(stack))
+        .map(([name]) => name);
+      expect(exported.sort(), `outputs of ${stack}`).to.deep.equal(expected.sort());
+      const secret = stack === "local" ? [] : ["kubeconfig"];
+      expect(run.secretOutputs, `secret outputs of ${stack}`).to.deep.equal(secret);
+    }
   });
 
   it("gives the set-up and test commands that CI runs", () => {
