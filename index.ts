@@ -9,6 +9,7 @@ import { EngineNetworkPolicies } from "./components/engineNetworkPolicies";
 import { IngressController } from "./components/ingressController";
 import { engineLabels, TradingEngine } from "./components/tradingEngine";
 import { DataStores } from "./components/dataStores";
+import { postgresSelector, redisSelector } from "./components/storeSecurity";
 import { MonitoringStack } from "./components/monitoring/monitoringStack";
 import { WorkloadNamespace } from "./components/workloadNamespace";
 import { loadSettings } from "./settings";
@@ -97,12 +98,12 @@ new EngineNetworkPolicies("bot3-engine-network", {
   database: {
     mode: settings.database.mode,
     port: 5432,
-    podLabels: { "app.kubernetes.io/name": "postgres" },
+    podLabels: postgresSelector,
   },
   cache: {
     mode: settings.cache.mode,
     port: 6379,
-    podLabels: { "app.kubernetes.io/name": "redis" },
+    podLabels: redisSelector,
   },
   vpcCidr: settings.network.vpcCidr,
   allowAcmeSolver: settings.tls.issuer !== "self-signed",

@@ -117,14 +117,11 @@ export class EngineNetworkPolicies extends pulumi.ComponentResource {
       ingress: [{ from: [podsIn(scraper)], ports: [tcp(args.metricsPort)] }],
     });
 
-    const stores = [
-      { store: "postgres", endpoint: args.database },
-      { store: "redis", endpoint: args.cache },
-    ];
+    const stores = [args.database, args.cache];
     policy("to-data-stores", "engine-to-data-stores", {
       podSelector: engine,
       policyTypes: ["Egress"],
-      egress: stores.map(({ endpoint }) => ({
+      egress: stores.map((endpoint) => ({
         to: [
           endpoint.mode === "in-cluster"
             ? { podSelector: { matchLabels: endpoint.podLabels } }
@@ -133,15 +130,8 @@ export class EngineNetworkPolicies extends pulumi.ComponentResource {
         ports: [tcp(endpoint.port)],
       })),
     });
-    // The stores' own pods sit behind the same default deny, so they must admit the engine.
-    for (const { store, endpoint } of stores) {
-      if (endpoint.mode !== "in-cluster") continue;
-      policy(`${store}-from-engine`, `${store}-from-engine`, {
-        podSelector: { matchLabels: endpoint.podLabels },
-        policyTypes: ["Ingress"],
-        ingress: [{ from: [{ podSelector: engine }], ports: [tcp(endpoint.port)] }],
-      });
-    }
+    // The stores admit the engine with policies of their own (storeSecurity.ts), next to the
+    // backup job and the metrics scraper.
 
     policy("to-exchanges", "engine-to-exchanges", {
       podSelector: engine,

@@ -10,6 +10,7 @@ import {
   restrictedContainerSecurity,
   restrictedPodSecurity,
   storeNetworkPolicy,
+  postgresSelector,
 } from "./storeSecurity";
 import {
   claimTemplate,
@@ -73,7 +74,7 @@ export class InClusterPostgres extends pulumi.ComponentResource {
       "app.kubernetes.io/component": "database",
       "app.kubernetes.io/part-of": "bot3",
     };
-    const selector = { "app.kubernetes.io/name": objectName };
+    const selector = postgresSelector;
 
     const password = new random.RandomPassword(
       `${name}-password`,

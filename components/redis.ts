@@ -11,6 +11,7 @@ import {
   restrictedContainerSecurity,
   restrictedPodSecurity,
   storeNetworkPolicy,
+  redisSelector,
 } from "./storeSecurity";
 import {
   claimTemplate,
@@ -71,7 +72,7 @@ export class InClusterRedis extends pulumi.ComponentResource {
       "app.kubernetes.io/component": "cache",
       "app.kubernetes.io/part-of": "bot3",
     };
-    const selector = { "app.kubernetes.io/name": objectName };
+    const selector = redisSelector;
 
     const password = new random.RandomPassword(
       `${name}-password`,

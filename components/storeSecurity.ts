@@ -6,6 +6,10 @@ import type * as pulumi from "@pulumi/pulumi";
 
 /** Pods of the trading engine. */
 export const engineSelector = { "app.kubernetes.io/name": "bot3-engine" };
+/** Pods of the in-cluster PostgreSQL server. */
+export const postgresSelector = { "app.kubernetes.io/name": "bot3-postgres" };
+/** Pods of the in-cluster Redis server. */
+export const redisSelector = { "app.kubernetes.io/name": "bot3-redis" };
 /** Pods of the PostgreSQL backup CronJob. */
 export const backupSelector = { "app.kubernetes.io/name": "bot3-postgres-backup" };
 /** The Prometheus server that scrapes the exporters. */
