@@ -51,7 +51,8 @@ export class SettingsError extends Error {
 
 const namespace = "bot3";
 
-const structured = {
+/** The structured settings, `bot3:<key>`, and the schema of each. */
+export const structuredSettings = {
   cluster: schema.clusterSchema,
   network: schema.networkSchema,
   nodeGroups: schema.nodeGroupsSchema,
@@ -65,13 +66,13 @@ const structured = {
   monitoring: schema.monitoringSchema,
   backup: schema.backupSchema,
 } as const;
-type StructuredKey = keyof typeof structured;
+type StructuredKey = keyof typeof structuredSettings;
 
 const scalarKeys = ["environment", "dataProtection"] as const;
 const secretObjectKeys = ["exchangeCredentials", "alertWebhookUrls"] as const;
 export const settingKeys: readonly string[] = [
   ...scalarKeys,
-  ...Object.keys(structured),
+  ...Object.keys(structuredSettings),
   ...secretObjectKeys,
 ];
 
@@ -96,10 +97,10 @@ export function parseSettings(raw: Record<string, string>, secretKeys: string[] 
   const environment = parseField("environment", schema.environmentSchema.default("staging"));
   const env = environment ?? "staging";
   const dataProtection = parseField("dataProtection", z.boolean().default(env === "production"));
-  const sections = {} as { [K in StructuredKey]: z.infer<(typeof structured)[K]> };
-  for (const key of Object.keys(structured) as StructuredKey[]) {
+  const sections = {} as { [K in StructuredKey]: z.infer<(typeof structuredSettings)[K]> };
+  for (const key of Object.keys(structuredSettings) as StructuredKey[]) {
     const merged = mergeDefaults(profileDefaults[env][key] ?? {}, values[key]);
-    const parsed = parseField(key, structured[key], merged);
+    const parsed = parseField(key, structuredSettings[key], merged);
     if (parsed !== undefined) Object.assign(sections, { [key]: parsed });
   }
   const exchangeCredentials = parseField(

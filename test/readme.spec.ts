@@ -2,6 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import type { z } from "zod";
+import { structuredSettings } from "../settings";
 import * as schema from "../settings/schema";
 import { repositoryRoot } from "../tools/offline/stackConfig";
 import { runStack } from "./harness";
@@ -38,24 +39,12 @@ function leafPaths(type: z.ZodType, prefix: string): string[] {
 
 describe("README", () => {
   it("documents every setting in its table", () => {
-    const sections: Record<string, z.ZodType> = {
-      cluster: schema.clusterSchema,
-      network: schema.networkSchema,
-      nodeGroups: schema.nodeGroupsSchema,
-      storage: schema.storageSchema,
-      image: schema.imageSchema,
-      engine: schema.engineSchema,
-      database: schema.databaseSchema,
-      cache: schema.cacheSchema,
-      ingress: schema.ingressSchema,
-      tls: schema.tlsSchema,
-      monitoring: schema.monitoringSchema,
-      backup: schema.backupSchema,
-    };
     const expected = [
       "bot3:environment",
       "bot3:dataProtection",
-      ...Object.entries(sections).flatMap(([key, s]) => leafPaths(s, `bot3:${key}`)),
+      ...Object.entries(structuredSettings as Record<string, z.ZodType>).flatMap(([key, s]) =>
+        leafPaths(s, `bot3:${key}`),
+      ),
       ...Object.keys(schema.exchangeCredentialSchema.shape).map(
         (field) => `bot3:exchangeCredentials.<exchange>.${field}`,
       ),
