@@ -92,6 +92,32 @@ describe("EngineImage", () => {
       expect(build.inputs.imageName).to.match(new RegExp(`:${sourceTag(args.context)}$`));
     });
 
+    it("builds for the engine node group's architecture", async () => {
+      const platformOf = (run: Awaited<ReturnType<typeof runStack>>) =>
+        (resource(run, buildType, "bot3-engine-image-build").inputs.build as { platform: string })
+          .platform;
+      expect(platformOf(await image("staging"))).to.equal("linux/amd64");
+      const graviton = await runStack("staging", {
+        overrides: {
+          "bot3:nodeGroups": JSON.stringify({ engine: { instanceTypes: ["c7g.large"] } }),
+        },
+      });
+      expect(platformOf(graviton)).to.equal("linux/arm64");
+    });
+
+    it("runs the engine Deployment on the pushed image, pinned by digest", async () => {
+      const run = await image("staging");
+      const deployment = resourcesOfType(run, "kubernetes:apps/v1:Deployment").find(
+        (d) => (d.inputs.metadata as { name: string }).name === "bot3-engine",
+      );
+      const spec = deployment!.inputs.spec as {
+        template: { spec: { containers: { name: string; image: string }[] } };
+      };
+      const images = spec.template.spec.containers.map((c) => c.image);
+      expect(images).to.include(run.outputs.imageRef);
+      expect(run.outputs.imageRef).to.match(/@sha256:[0-9a-f]{64}$/);
+    });
+
     it("exports the image by digest, and the registry", async () => {
       const run = await image("staging");
       expect(run.outputs.imageRef).to.match(/\/bot3-staging-engine@sha256:[0-9a-f]{64}$/);
