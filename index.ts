@@ -74,7 +74,7 @@ const monitoring = settings.monitoring.enabled
         engine: "bot3-engine",
         postgresInCluster: settings.database.mode === "in-cluster",
         redisInCluster: settings.cache.mode === "in-cluster",
-        backupSchedule: settings.backup.schedule,
+        backupSchedule: settings.backup.enabled ? settings.backup.schedule : undefined,
       },
     })
   : undefined;

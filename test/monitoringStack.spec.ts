@@ -341,6 +341,19 @@ describe("MonitoringStack", () => {
     expect(JSON.stringify(release(run).inputs)).not.to.include(url);
   });
 
+  it("has no backup age alert while backups are off", async () => {
+    const alertsOf = async (backup: { enabled: boolean }) => {
+      const run = await runStack("staging", {
+        overrides: { "bot3:backup": JSON.stringify(backup) },
+      });
+      const rule = resourcesOfType(run, prometheusRuleType)[0];
+      const groups = (rule.inputs.spec as { groups: { rules: { alert: string }[] }[] }).groups;
+      return groups.flatMap((g) => g.rules.map((r) => r.alert));
+    };
+    expect(await alertsOf({ enabled: true })).to.include("Bot3BackupTooOld");
+    expect(await alertsOf({ enabled: false })).to.not.include("Bot3BackupTooOld");
+  });
+
   it("installs nothing of monitoring when it is disabled", async () => {
     const run = await runStack("staging", {
       overrides: { "bot3:monitoring": JSON.stringify({ enabled: false }) },

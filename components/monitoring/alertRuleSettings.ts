@@ -36,6 +36,11 @@ export interface AlertRuleSettings {
    */
   dataStoresInCluster: boolean;
   /**
+   * Whether the backup CronJob exists. When false (`bot3:backup.enabled` off) the
+   * `Bot3BackupTooOld` alert is not created: it would fire forever. Default true.
+   */
+  backupsEnabled: boolean;
+  /**
    * The label that carries a certificate's namespace on cert-manager's metrics:
    * `exported_namespace` when its ServiceMonitor keeps Prometheus' own `namespace` label
    * (the chart default), `namespace` when it sets `honorLabels: true`. Default
@@ -60,6 +65,7 @@ export const defaultAlertRuleSettings: Readonly<AlertRuleSettings> = {
   backupCronJob: "bot3-postgres-backup",
   maxBackupAgeSeconds: 26 * 3600,
   dataStoresInCluster: true,
+  backupsEnabled: true,
   certificateNamespaceLabel: "exported_namespace",
   runbookBaseUrl: "https://github.com/bot3/platform/blob/main/docs/runbook.md",
 };

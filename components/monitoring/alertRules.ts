@@ -167,20 +167,30 @@ function platformGroup(s: AlertRuleSettings): RuleGroup {
           "Node {{ $labels.node }} has not reported Ready for 15 minutes; its pods are " +
           "being evicted or are unreachable.",
       }),
-      rule(s, "Bot3BackupTooOld", "warning", "15m", {
-        expr: lines(
-          `(time() - ${byCronJob} (${lastSuccess}) > ${maxAge})`,
-          `or ((time() - ${byCronJob} (kube_cronjob_created${cronJob}) > ${maxAge})`,
-          `  unless on (namespace, cronjob) ${lastSuccess})`,
-          `or absent(kube_cronjob_created${cronJob})`,
-        ),
-        summary: `The PostgreSQL backup ${s.namespace}/${s.backupCronJob} is overdue.`,
-        description:
-          `CronJob ${s.namespace}/${s.backupCronJob} has not completed a backup in the last ` +
-          `${duration(maxAge)} (the allowed age), or the CronJob does not exist.`,
-      }),
+      ...(s.backupsEnabled ? [backupTooOld(s, byCronJob, lastSuccess, cronJob, maxAge)] : []),
     ],
   };
+}
+
+function backupTooOld(
+  s: AlertRuleSettings,
+  byCronJob: string,
+  lastSuccess: string,
+  cronJob: string,
+  maxAge: number,
+): AlertingRule {
+  return rule(s, "Bot3BackupTooOld", "warning", "15m", {
+    expr: lines(
+      `(time() - ${byCronJob} (${lastSuccess}) > ${maxAge})`,
+      `or ((time() - ${byCronJob} (kube_cronjob_created${cronJob}) > ${maxAge})`,
+      `  unless on (namespace, cronjob) ${lastSuccess})`,
+      `or absent(kube_cronjob_created${cronJob})`,
+    ),
+    summary: `The PostgreSQL backup ${s.namespace}/${s.backupCronJob} is overdue.`,
+    description:
+      `CronJob ${s.namespace}/${s.backupCronJob} has not completed a backup in the last ` +
+      `${duration(maxAge)} (the allowed age), or the CronJob does not exist.`,
+  });
 }
 
 function dataStoreGroup(s: AlertRuleSettings): RuleGroup {

@@ -20,8 +20,11 @@ export interface ScrapedObjects {
   postgresInCluster: boolean;
   /** Redis runs in the cluster, with a redis_exporter Service. */
   redisInCluster: boolean;
-  /** Cron schedule of the PostgreSQL backup; the backup age alert allows one period. */
-  backupSchedule: string;
+  /**
+   * Cron schedule of the PostgreSQL backup; the backup age alert allows one period. Undefined
+   * when backups are off, and then there is no backup age alert.
+   */
+  backupSchedule?: string;
 }
 
 export interface Bot3MonitorsArgs {
@@ -56,7 +59,9 @@ export function alertRuleSettingsFor(
     engineDeployment: scraped.engine,
     engineAutoscaler: scraped.engine,
     engineScrapeJob: scraped.engine,
-    maxBackupAgeSeconds: maxBackupAgeSeconds(scraped.backupSchedule),
+    ...(scraped.backupSchedule === undefined
+      ? { backupsEnabled: false }
+      : { maxBackupAgeSeconds: maxBackupAgeSeconds(scraped.backupSchedule) }),
     // Limitation: with only one store in the cluster its "down" alert is left out as well,
     // since alertRules.ts has one switch for both.
     dataStoresInCluster: scraped.postgresInCluster && scraped.redisInCluster,
