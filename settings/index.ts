@@ -109,7 +109,7 @@ export function parseSettings(raw: Record<string, string>, secretKeys: string[] 
   );
   const alertWebhookUrls = parseField(
     "alertWebhookUrls",
-    z.record(z.string(), z.url("must be an absolute URL")).default({}),
+    z.record(z.string(), schema.webhookUrlSchema).default({}),
   );
 
   if (problems.length > 0) throw new SettingsError(problems);

@@ -7,6 +7,8 @@ import { subnetLayoutProblem } from "./subnetLayout";
 /** Settings after each field has been validated on its own. */
 export interface FieldValidSettings {
   environment: schema.Environment;
+  dataProtection: boolean;
+  ingress: schema.IngressSettings;
   cluster: schema.ClusterSettings;
   network: schema.NetworkSettings;
   nodeGroups: schema.NodeGroupsSettings;
@@ -26,6 +28,8 @@ export function crossFieldProblems(s: FieldValidSettings): string[] {
   const problems: string[] = [];
   const production = s.environment === "production";
   const { engine } = s;
+
+  problems.push(...productionProblems(s), ...capacityProblems(s), ...ingressProblems(s));
 
   if (engine.minReplicas > engine.maxReplicas) {
     problems.push(
@@ -252,6 +256,70 @@ function dataStoreProblems(s: FieldValidSettings): string[] {
     problems.push(
       'bot3:backup.destination = "s3" needs an IRSA role on EKS, but bot3:cluster.kind is ' +
         '"existing"; use "volume" or set bot3:backup.enabled to false',
+    );
+  }
+  return problems;
+}
+
+/** What production must keep, whatever else its stack file says. */
+function productionProblems(s: FieldValidSettings): string[] {
+  if (s.environment !== "production") return [];
+  const problems: string[] = [];
+  if (!s.dataProtection) {
+    problems.push(
+      "bot3:dataProtection is false, but bot3:environment is production, where deleting or " +
+        "replacing a database loses data; set it to true",
+    );
+  }
+  // The same floor as policy/config.production.json, so the settings refuse it first.
+  if (s.database.backupRetentionDays < productionBackupRetentionDays) {
+    problems.push(
+      `bot3:database.backupRetentionDays is ${s.database.backupRetentionDays}, below the ` +
+        `${productionBackupRetentionDays} days production keeps; raise it (30 is the default)`,
+    );
+  }
+  return problems;
+}
+
+export const productionBackupRetentionDays = 14;
+
+/** The engine's namespace quota must hold the engine at its largest. */
+function capacityProblems(s: FieldValidSettings): string[] {
+  const { engine } = s;
+  const problems: string[] = [];
+  for (const resource of ["cpu", "memory"] as const) {
+    const parse = resource === "cpu" ? parseCpuMillis : parseMemoryBytes;
+    const needed = (parse(engine.limits[resource]) ?? 0) * engine.maxReplicas;
+    const quota = parse(engine.quota[resource]) ?? 0;
+    if (needed > quota) {
+      problems.push(
+        `bot3:engine.quota.${resource} (${engine.quota[resource]}) cannot hold ` +
+          `bot3:engine.maxReplicas (${engine.maxReplicas}) pods of bot3:engine.limits.${resource} ` +
+          `(${engine.limits[resource]}); raise the quota or lower the limit or the maximum`,
+      );
+    }
+  }
+  if (engine.maxReplicas > engine.quota.pods) {
+    problems.push(
+      `bot3:engine.quota.pods (${engine.quota.pods}) is below bot3:engine.maxReplicas ` +
+        `(${engine.maxReplicas}); raise the quota`,
+    );
+  }
+  return problems;
+}
+
+function ingressProblems(s: FieldValidSettings): string[] {
+  const problems: string[] = [];
+  if (s.ingress.grafanaHost === s.ingress.host) {
+    problems.push(
+      "bot3:ingress.grafanaHost equals bot3:ingress.host, so Grafana and the engine would " +
+        "claim the same host; give Grafana its own name, or leave it empty for grafana.<host>",
+    );
+  }
+  if (s.ingress.loadBalancer === "none" && s.environment !== "local") {
+    problems.push(
+      `bot3:ingress.loadBalancer = "none" leaves the ingress controller on a NodePort, which ` +
+        `only a local stack allows; bot3:environment is ${s.environment}, so use "nlb"`,
     );
   }
   return problems;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { imageReferenceProblem } from "./imageReference";
+import { isNumericCron } from "./cron";
 import { isIPv4Cidr, isKubernetesQuantity, parseCpuMillis, parseMemoryBytes } from "./formats";
 
 // One schema per structured setting (`pulumi config set --path bot3:<key>.<field>`). Every object
@@ -25,12 +26,20 @@ const dnsName = z
 const k8sName = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a lower-case DNS label (a-z, 0-9, -)");
-const cpu = z.string().refine((v) => parseCpuMillis(v) !== undefined, {
-  message: "must be a CPU quantity such as 500m or 2",
-});
-const memory = z.string().refine((v) => parseMemoryBytes(v) !== undefined, {
-  message: "must be a memory quantity such as 512Mi or 2Gi",
-});
+// `pulumi config set --path` stores a bare integer (`... limits.cpu 2`) as a number.
+const quantityText = (value: unknown) => (typeof value === "number" ? String(value) : value);
+const cpu = z.preprocess(
+  quantityText,
+  z.string().refine((v) => parseCpuMillis(v) !== undefined, {
+    message: "must be a CPU quantity such as 500m or 2",
+  }),
+);
+const memory = z.preprocess(
+  quantityText,
+  z.string().refine((v) => parseMemoryBytes(v) !== undefined, {
+    message: "must be a memory quantity such as 512Mi or 2Gi",
+  }),
+);
 const volumeSize = z.string().refine(isKubernetesQuantity, {
   message: "must be a storage quantity such as 20Gi",
 });
@@ -44,12 +53,29 @@ const logRetentionDays = z.union(
     message: "must be a CloudWatch retention: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...",
   },
 );
-const cron = z
-  .string()
-  .regex(
-    /^(\S+\s+){4}\S+$/,
-    "must be a five-field cron expression such as '0 */6 * * *' (minute hour day month weekday)",
-  );
+const cron = z.string().refine(isNumericCron, {
+  message:
+    "must be a five-field cron expression in numbers, such as '0 */6 * * *' (minute 0-59, " +
+    "hour 0-23, day 1-31, month 1-12, weekday 0-6)",
+});
+/** Namespaces that belong to Kubernetes or to the charts this program installs. */
+export const reservedNamespaces = [
+  "default",
+  "kube-system",
+  "kube-public",
+  "kube-node-lease",
+  "monitoring",
+  "monitoring-node-exporter",
+  "ingress-nginx",
+  "cert-manager",
+];
+const httpsUrl = z
+  .url("must be an absolute URL")
+  .refine((u) => u.startsWith("https://"), { message: "must be an https:// URL" });
+const optionalImage = z.string().superRefine((ref, ctx) => {
+  const problem = ref === "" ? undefined : imageReferenceProblem(ref);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d|w|y)$/, "must be a Prometheus duration such as 15s or 30d");
@@ -183,7 +209,14 @@ export const imageSchema = z
       .regex(/^[A-Za-z0-9_-]+$/, "must be a plain file name")
       .default("bot3-engine"),
     /** Image tag; empty uses the current git commit of the build context. */
-    tag: z.string().default(""),
+    tag: z
+      .string()
+      .regex(
+        /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/,
+        "must be a Docker tag (letters, digits, _ . -)",
+      )
+      .refine((tag) => tag !== "latest", { message: "must not be latest, which moves" })
+      .default(""),
     /** ECR lifecycle: how many tagged images to keep. */
     keepTaggedImages: z.number().int().min(1).max(1000).default(30),
     /** ECR lifecycle: days after which untagged images expire. */
@@ -202,7 +235,11 @@ function resourceListSchema(defaults: { cpu: string; memory: string }) {
 export const engineSchema = z
   .object({
     /** Namespace of the engine and its data stores. */
-    namespace: k8sName.default("bot3"),
+    namespace: k8sName
+      .refine((n) => !reservedNamespaces.includes(n), {
+        message: `must be a namespace of Bot3's own, not one of ${reservedNamespaces.join(", ")}`,
+      })
+      .default("bot3"),
     minReplicas: z.number().int().min(1).max(100).default(3),
     maxReplicas: z.number().int().min(1).max(100).default(10),
     /** Average CPU utilisation (percent of requests) the autoscaler aims for. */
@@ -354,9 +391,7 @@ export const monitoringSchema = z
     /** Alertmanager receivers; each needs `alertWebhookUrls.<name>` as a secret. */
     receivers: z.array(k8sName).default([]),
     /** Base URL of docs/runbook.md that alerts link to. */
-    runbookUrl: z
-      .url("must be an absolute URL")
-      .default("https://github.com/bot3/platform/blob/main/docs/runbook.md"),
+    runbookUrl: httpsUrl.default("https://github.com/bot3/platform/blob/main/docs/runbook.md"),
   })
   .strict();
 
@@ -377,14 +412,16 @@ export const backupSchema = z
      * Image that runs pg_dump; empty means the official `postgres:<bot3:database.version>`.
      * Set `repo:tag@sha256:...` where the policy pack requires digests (production).
      */
-    dumpImage: z.string().default(""),
+    dumpImage: optionalImage.default(""),
     /** Image that uploads to S3 (the official AWS CLI); add `@sha256:...` to pin a digest. */
-    uploadImage: z
-      .string()
-      .regex(/^[^\s:]+(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/, "must be an image reference")
+    uploadImage: optionalImage
+      .refine((ref) => ref !== "", { message: "must name an image" })
       .default("public.ecr.aws/aws-cli/aws-cli:2.22.0"),
   })
   .strict();
+
+/** Alertmanager webhook URLs; https only, since they carry tokens. */
+export const webhookUrlSchema = httpsUrl;
 
 /** Secret settings, set with `pulumi config set --secret --path`. */
 export const exchangeCredentialSchema = z

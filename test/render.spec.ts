@@ -262,6 +262,21 @@ describe("Offline render", () => {
       expect(fs.existsSync(path.join(outRoot, "cli-bad"))).to.equal(false);
     });
 
+    it("exits with the program's own message when an error is thrown inside an apply", () => {
+      const result = runRenderCli(
+        "--stack",
+        "staging",
+        "--out",
+        path.join(outRoot, "cli-zones"),
+        "--set",
+        "bot3:network.availabilityZones=6",
+      );
+      expect(result.status).to.equal(1);
+      expect(result.stderr).to.include(
+        "bot3:network.availabilityZones is 6, but the region has only 3 available zones",
+      );
+    });
+
     it("turns --set paths into field overrides", () => {
       const parsed = parseArguments([
         "--stack",

@@ -233,6 +233,130 @@ describe("Settings", () => {
     }
   });
 
+  describe("rejects what a reviewer found accepted before", () => {
+    const cases: [string, string, Record<string, unknown>, RegExp][] = [
+      [
+        "a system namespace for the engine",
+        "staging",
+        { "bot3:engine": { namespace: "kube-system" } },
+        /bot3:engine.namespace = "kube-system": must be a namespace of Bot3's own/,
+      ],
+      [
+        "a chart's namespace for the engine",
+        "staging",
+        { "bot3:engine": { namespace: "cert-manager" } },
+        /bot3:engine.namespace = "cert-manager": must be a namespace of Bot3's own/,
+      ],
+      [
+        "an image tag with spaces",
+        "staging",
+        { "bot3:image": { tag: "bad tag!" } },
+        /bot3:image.tag = "bad tag!": must be a Docker tag/,
+      ],
+      [
+        "the image tag latest",
+        "staging",
+        { "bot3:image": { tag: "latest" } },
+        /bot3:image.tag = "latest": must not be latest/,
+      ],
+      [
+        "a backup image that is not an image",
+        "staging",
+        { "bot3:backup": { dumpImage: "not an image" } },
+        /bot3:backup.dumpImage = "not an image": is not an image reference/,
+      ],
+      [
+        "an upper-case upload image",
+        "staging",
+        { "bot3:backup": { uploadImage: "Amazon/AWS-CLI:2" } },
+        /bot3:backup.uploadImage = "Amazon\/AWS-CLI:2": is not an image reference/,
+      ],
+      [
+        "a runbook link that is not https",
+        "staging",
+        { "bot3:monitoring": { runbookUrl: "javascript:alert(1)" } },
+        /bot3:monitoring.runbookUrl = "javascript:alert\(1\)": must be an https:\/\/ URL/,
+      ],
+      [
+        "a schedule out of range",
+        "staging",
+        { "bot3:backup": { schedule: "99 99 99 99 99" } },
+        /bot3:backup.schedule = "99 99 99 99 99": must be a five-field cron expression in numbers/,
+      ],
+      [
+        "a schedule with day names",
+        "staging",
+        { "bot3:backup": { schedule: "0 3 * * MON" } },
+        /bot3:backup.schedule = "0 3 \* \* MON": must be a five-field cron expression in numbers/,
+      ],
+      [
+        "a webhook URL that is not https",
+        "staging",
+        {
+          "bot3:monitoring": { receivers: ["oncall"] },
+          "bot3:alertWebhookUrls": { oncall: "file:///etc/passwd" },
+        },
+        /bot3:alertWebhookUrls.oncall = \(secret\): must be an https:\/\/ URL/,
+      ],
+      [
+        "Grafana on the engine's host",
+        "staging",
+        { "bot3:ingress": { grafanaHost: "bot3.staging.example.com" } },
+        /bot3:ingress.grafanaHost equals bot3:ingress.host/,
+      ],
+      [
+        "no load balancer outside local",
+        "production",
+        { "bot3:ingress": { loadBalancer: "none" } },
+        /bot3:ingress.loadBalancer = "none" leaves the ingress controller on a NodePort/,
+      ],
+      [
+        "production without data protection",
+        "production",
+        { "bot3:dataProtection": "false" },
+        /bot3:dataProtection is false, but bot3:environment is production/,
+      ],
+      [
+        "production RDS backups kept a week",
+        "production",
+        { "bot3:database": { backupRetentionDays: 7 } },
+        /bot3:database.backupRetentionDays is 7, below the 14 days production keeps/,
+      ],
+      [
+        "a quota that cannot hold the engine",
+        "staging",
+        { "bot3:engine": { quota: { cpu: "1", memory: "1Gi" } } },
+        /bot3:engine.quota.cpu \(1\) cannot hold bot3:engine.maxReplicas \(4\) pods of bot3:engine.limits.cpu \(1\)/,
+      ],
+      [
+        "fewer quota pods than replicas",
+        "staging",
+        { "bot3:engine": { quota: { pods: 1 } } },
+        /bot3:engine.quota.pods \(1\) is below bot3:engine.maxReplicas \(4\)/,
+      ],
+    ];
+    for (const [what, stack, overrides, expected] of cases) {
+      it(`refuses ${what}`, () => {
+        expect(problemsOf(stack, overrides).join("\n")).to.match(expected);
+      });
+    }
+
+    it("accepts whole CPUs stored as numbers, as `pulumi config set --path ... 2` stores them", () => {
+      const s = settingsOf("staging", {
+        "bot3:engine": { limits: { cpu: 2 }, requests: { cpu: 1 } },
+      });
+      expect([s.engine.requests.cpu, s.engine.limits.cpu]).to.deep.equal(["1", "2"]);
+    });
+
+    it("accepts numeric schedules with ranges, lists and steps", () => {
+      for (const schedule of ["0 3 * * 1-5", "*/15 * * * *", "0 0,12 1 */2 0"]) {
+        expect(settingsOf("staging", { "bot3:backup": { schedule } }).backup.schedule).to.equal(
+          schedule,
+        );
+      }
+    });
+  });
+
   describe("cross-field rules", () => {
     const cases: [string, string, Record<string, unknown>, RegExp][] = [
       [

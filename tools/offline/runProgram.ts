@@ -156,54 +156,61 @@ let running = false;
 export async function runProgram(stack: string, options: RunOptions = {}): Promise<ProgramRun> {
   if (running) throw new Error("runProgram is already running; await the previous run first.");
   running = true;
-  const failures: unknown[] = [];
-  const onRejection = (reason: unknown) => failures.push(reason);
+  // An error thrown inside an apply surfaces only as an unhandled rejection, and the outputs
+  // that depend on it never resolve: the first such rejection ends the run with that error.
+  let onRejection: (reason: unknown) => void = () => undefined;
+  const firstFailure = new Promise<never>((_, reject) => {
+    onRejection = reject;
+  });
   process.on("unhandledRejection", onRejection);
   try {
-    const config = readStackConfig(stack);
-    const values = applyOverrides(config.values, options.overrides ?? {});
-    const secretKeys = [...config.secretKeys];
-    pulumi.runtime.setAllConfig(values, secretKeys);
-
-    await pulumi.runtime.setMocks(
-      {
-        newResource: (args) => Promise.resolve(mockResourceOutputs(args)),
-        call: (args) => Promise.resolve(mockCall(args)),
-      },
-      "bot3",
-      stack,
-      options.preview ?? false,
-    );
-    const registered = recordRegistrations(settingsRuntime.getMonitor() as unknown as MockMonitor);
-
-    const entry = options.program ?? path.join(repositoryRoot, "index.ts");
-    delete require.cache[require.resolve(entry)];
-    // require, not import(): the program is CommonJS TypeScript loaded through ts-node.
-    const exported = createRequire(__filename)(entry) as Record<string, unknown>;
-
-    const outputs: Record<string, unknown> = {};
-    const secretOutputs: string[] = [];
-    for (const [key, value] of Object.entries(exported)) {
-      if (key === "default" || key === "__esModule") continue;
-      if (pulumi.Output.isInstance(value)) {
-        if (await pulumi.isSecret(value)) secretOutputs.push(key);
-        outputs[key] = await resolve(value);
-      } else {
-        outputs[key] = value;
-      }
-    }
-    // The SDK keeps waitForRPCs out of its typings; it is how a mock run knows that every
-    // registration, including those made inside apply callbacks, has finished.
-    const { waitForRPCs } = settingsRuntime as unknown as {
-      waitForRPCs(this: void): Promise<void>;
-    };
-    await waitForRPCs();
-    if (failures.length > 0) throw failures[0];
-    return { stack, config, resources: registered, outputs, secretOutputs };
+    return await Promise.race([evaluate(stack, options), firstFailure]);
   } finally {
     process.off("unhandledRejection", onRejection);
     running = false;
   }
+}
+
+async function evaluate(stack: string, options: RunOptions): Promise<ProgramRun> {
+  const config = readStackConfig(stack);
+  const values = applyOverrides(config.values, options.overrides ?? {});
+  const secretKeys = [...config.secretKeys];
+  pulumi.runtime.setAllConfig(values, secretKeys);
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => Promise.resolve(mockResourceOutputs(args)),
+      call: (args) => Promise.resolve(mockCall(args)),
+    },
+    "bot3",
+    stack,
+    options.preview ?? false,
+  );
+  const registered = recordRegistrations(settingsRuntime.getMonitor() as unknown as MockMonitor);
+
+  const entry = options.program ?? path.join(repositoryRoot, "index.ts");
+  delete require.cache[require.resolve(entry)];
+  // require, not import(): the program is CommonJS TypeScript loaded through ts-node.
+  const exported = createRequire(__filename)(entry) as Record<string, unknown>;
+
+  const outputs: Record<string, unknown> = {};
+  const secretOutputs: string[] = [];
+  for (const [key, value] of Object.entries(exported)) {
+    if (key === "default" || key === "__esModule") continue;
+    if (pulumi.Output.isInstance(value)) {
+      if (await pulumi.isSecret(value)) secretOutputs.push(key);
+      outputs[key] = await resolve(value);
+    } else {
+      outputs[key] = value;
+    }
+  }
+  // The SDK keeps waitForRPCs out of its typings; it is how a mock run knows that every
+  // registration, including those made inside apply callbacks, has finished.
+  const { waitForRPCs } = settingsRuntime as unknown as {
+    waitForRPCs(this: void): Promise<void>;
+  };
+  await waitForRPCs();
+  return { stack, config, resources: registered, outputs, secretOutputs };
 }
 
 function resolve<T>(output: pulumi.Output<T>): Promise<T> {
