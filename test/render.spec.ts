@@ -11,6 +11,7 @@ import { checkPolicies, describeViolation } from "../tools/offline/policyCheck";
 import { propertyDependenciesOf, type RegisteredResource } from "../tools/offline/runProgram";
 import { repositoryRoot } from "../tools/offline/stackConfig";
 import {
+  configValue,
   parseArguments,
   render,
   renderFailed,
@@ -291,6 +292,56 @@ describe("Offline render", () => {
         minReplicas: 4,
       });
       expect(parsed.outDir).to.equal(path.join(repositoryRoot, "dist", "staging"));
+    });
+
+    it("reads --set values the way pulumi config set --path stores them", () => {
+      expect(configValue("3")).to.equal(3);
+      expect(configValue("true")).to.equal(true);
+      expect(configValue("1.33")).to.equal("1.33");
+      expect(configValue("1e400")).to.equal("1e400");
+      expect(configValue('["oncall"]')).to.deep.equal(["oncall"]);
+      expect(configValue("kind-bot3")).to.equal("kind-bot3");
+      const parsed = parseArguments([
+        "--stack",
+        "staging",
+        "--set",
+        "bot3:cluster.kubernetesVersion=1.33",
+      ]);
+      expect(JSON.parse(parsed.overrides["bot3:cluster"])).to.deep.equal({
+        kubernetesVersion: "1.33",
+      });
+    });
+
+    it("refuses --set paths through special names or plain values", () => {
+      expect(() => parseArguments(["--stack", "s", "--set", "bot3:engine.__proto__.x=2"])).to.throw(
+        /cannot write the field names __proto__/,
+      );
+      expect(({} as Record<string, unknown>).x).to.equal(undefined);
+      expect(() =>
+        parseArguments([
+          "--stack",
+          "s",
+          "--set",
+          "bot3:engine=5",
+          "--set",
+          "bot3:engine.minReplicas=2",
+        ]),
+      ).to.throw(/bot3:engine was set to a plain value before/);
+    });
+
+    it("leaves a folder alone that holds anything but a render, even beside an inventory.json", async () => {
+      const folder = fs.mkdtempSync(path.join(outRoot, "mixed-"));
+      fs.writeFileSync(path.join(folder, "inventory.json"), "{}");
+      fs.mkdirSync(path.join(folder, "src"));
+      fs.writeFileSync(path.join(folder, "src", "main.ts"), "keep me");
+      let message = "";
+      try {
+        await render("local", folder);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).to.include("is not a previous render");
+      expect(fs.existsSync(path.join(folder, "src", "main.ts"))).to.equal(true);
     });
 
     it("refuses to clear a folder that is not a previous render", async () => {

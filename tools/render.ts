@@ -114,9 +114,7 @@ function summarise(
     );
   }
   for (const standIn of run.config.standIns) lines.push(`Offline stand-in: ${standIn}.`);
-  lines.push(
-    `Wrote manifests and inventory.json to ${path.relative(process.cwd(), outDir) || "."}`,
-  );
+  lines.push(`Wrote manifests and inventory.json to ${displayPath(outDir)}`);
   lines.push(
     invalid.length === 0
       ? "Every Kubernetes object is valid against the Kubernetes schema."
@@ -133,11 +131,15 @@ function summarise(
   return lines.join("\n");
 }
 
+function displayPath(folder: string): string {
+  const relative = path.relative(process.cwd(), folder);
+  return relative === "" ? "." : relative.startsWith("..") ? folder : relative;
+}
+
 function writeFiles(outDir: string, files: Map<string, string>): void {
   if (fs.existsSync(outDir)) {
-    const entries = fs.readdirSync(outDir);
-    // Only a previous render is cleared; any other folder is left alone.
-    if (entries.length > 0 && !entries.includes("inventory.json")) {
+    // Only a previous render is cleared: inventory.json and folders of YAML files, nothing else.
+    if (!isPreviousRender(outDir)) {
       throw new Error(`${outDir} exists and is not a previous render; choose another --out`);
     }
     fs.rmSync(outDir, { recursive: true, force: true });
@@ -147,6 +149,16 @@ function writeFiles(outDir: string, files: Map<string, string>): void {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, text);
   }
+}
+
+function isPreviousRender(folder: string): boolean {
+  return fs.readdirSync(folder, { withFileTypes: true }).every((entry) => {
+    if (entry.isFile()) return entry.name === "inventory.json";
+    if (!entry.isDirectory()) return false;
+    return fs
+      .readdirSync(path.join(folder, entry.name), { withFileTypes: true })
+      .every((file) => file.isFile() && file.name.endsWith(".yaml"));
+  });
 }
 
 export interface RenderArguments {
@@ -185,25 +197,48 @@ function addOverride(overrides: Record<string, string>, assignment: string): voi
     throw new UsageError(`--set takes <namespace>:<key>[.<field>...]=<value>, not "${assignment}"`);
   }
   const [, key, fieldPath, text] = match;
-  let value: unknown = text;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // A bare word is a string, as with `pulumi config set`.
-  }
+  const value = configValue(text);
   const fields = fieldPath.split(".").filter((f) => f !== "");
+  if (fields.some((f) => ["__proto__", "constructor", "prototype"].includes(f))) {
+    throw new UsageError(`--set cannot write the field names __proto__, constructor or prototype`);
+  }
   if (fields.length === 0) {
     overrides[key] = typeof value === "string" ? value : JSON.stringify(value);
     return;
   }
-  const root = (overrides[key] ? JSON.parse(overrides[key]) : {}) as Record<string, unknown>;
-  let node = root;
+  const root = (overrides[key] ? JSON.parse(overrides[key]) : {}) as unknown;
+  if (typeof root !== "object" || root === null || Array.isArray(root)) {
+    throw new UsageError(`--set ${assignment}: ${key} was set to a plain value before`);
+  }
+  let node = root as Record<string, unknown>;
   for (const field of fields.slice(0, -1)) {
-    node[field] = node[field] ?? {};
-    node = node[field] as Record<string, unknown>;
+    const next = node[field] ?? {};
+    if (typeof next !== "object" || next === null || Array.isArray(next)) {
+      throw new UsageError(`--set ${assignment}: ${field} is not an object`);
+    }
+    node[field] = next;
+    node = next as Record<string, unknown>;
   }
   node[fields[fields.length - 1]] = value;
   overrides[key] = JSON.stringify(root);
+}
+
+/**
+ * A value as `pulumi config set --path` stores it: whole numbers and true/false become
+ * numbers and booleans, anything else stays a string. JSON arrays, objects and quoted
+ * strings are read as JSON, so lists can be given too.
+ */
+export function configValue(text: string): unknown {
+  if (/^-?\d{1,15}$/.test(text)) return Number(text);
+  if (text === "true" || text === "false") return text === "true";
+  if (/^[[{"]/.test(text)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
 }
 
 class UsageError extends Error {}
