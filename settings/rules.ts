@@ -140,10 +140,15 @@ export function crossFieldProblems(s: FieldValidSettings): string[] {
       }
     }
   }
-  if (production && s.cluster.publicAccessCidrs.some(isOpenToTheWorld)) {
+  // Splitting the world into halves (0.0.0.0/1, 128.0.0.0/1) is as open as 0.0.0.0/0.
+  const tooBroad = s.cluster.publicAccessCidrs.filter(
+    (cidr) => isOpenToTheWorld(cidr) || Number(cidr.split("/")[1]) < 8,
+  );
+  if (production && tooBroad.length > 0) {
     problems.push(
-      "bot3:cluster.publicAccessCidrs contains 0.0.0.0/0, which opens the production API " +
-        "endpoint to the world; list your office or VPN CIDRs, or none to keep it private",
+      `bot3:cluster.publicAccessCidrs contains ${tooBroad.join(", ")}, which opens the ` +
+        "production API endpoint to the world (or a large part of it); list your office or " +
+        "VPN CIDRs, or none to keep it private",
     );
   }
   if (s.database.maxAllocatedStorageGb < s.database.allocatedStorageGb) {

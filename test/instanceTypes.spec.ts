@@ -79,7 +79,8 @@ describe("cluster settings that cannot be deployed", () => {
     });
     expect(message).to.contain(
       "bot3:cluster.publicAccessCidrs contains 0.0.0.0/0, which opens the production API " +
-        "endpoint to the world; list your office or VPN CIDRs, or none to keep it private",
+        "endpoint to the world (or a large part of it); list your office or VPN CIDRs, or " +
+        "none to keep it private",
     );
   });
 

@@ -420,6 +420,12 @@ describe("Settings", () => {
         /bot3:cluster.publicAccessCidrs contains 0.0.0.0\/0/,
       ],
       [
+        "a production API endpoint open to two halves of the world",
+        "production",
+        { "bot3:cluster": { publicAccessCidrs: ["0.0.0.0/1", "128.0.0.0/1"] } },
+        /bot3:cluster.publicAccessCidrs contains 0.0.0.0\/1, 128.0.0.0\/1/,
+      ],
+      [
         "an exchange without credentials",
         "staging",
         { "bot3:engine": { exchanges: ["binance-testnet", "kraken"] } },
