@@ -6,10 +6,9 @@ import { postgresConnectionSecret, postgresConnectionSecretName } from "./storeC
 import {
   backupSelector,
   engineSelector,
-  metricsServiceLabels,
   restrictedContainerSecurity,
   restrictedPodSecurity,
-  storeNetworkPolicy,
+  storeEndpoints,
   postgresSelector,
 } from "./storeSecurity";
 import {
@@ -98,39 +97,14 @@ export class InClusterPostgres extends pulumi.ComponentResource {
     );
     this.connectionSecretName = secret.metadata.name;
 
-    new k8s.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata: { name: objectName, namespace, labels },
-        spec: {
-          clusterIP: "None",
-          selector,
-          ports: [{ name: "postgres", port: postgresPort, targetPort: "postgres" }],
-        },
-      },
-      childOpts,
-    );
-    new k8s.core.v1.Service(
-      `${name}-metrics`,
-      {
-        metadata: {
-          name: `${objectName}-metrics`,
-          namespace,
-          labels: { ...labels, ...metricsServiceLabels },
-        },
-        spec: {
-          selector,
-          ports: [{ name: "metrics", port: postgresMetricsPort, targetPort: "metrics" }],
-        },
-      },
-      childOpts,
-    );
-    storeNetworkPolicy(
-      `${name}-network-policy`,
+    storeEndpoints(
+      name,
       objectName,
       {
         namespace,
+        labels,
         storeLabels: selector,
+        portName: "postgres",
         port: postgresPort,
         metricsPort: postgresMetricsPort,
         clients: [engineSelector, backupSelector],

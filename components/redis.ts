@@ -7,10 +7,9 @@ import { parseMemoryBytes } from "../settings/formats";
 import { redisConnectionSecret, redisConnectionSecretName } from "./storeConnection";
 import {
   engineSelector,
-  metricsServiceLabels,
   restrictedContainerSecurity,
   restrictedPodSecurity,
-  storeNetworkPolicy,
+  storeEndpoints,
   redisSelector,
 } from "./storeSecurity";
 import {
@@ -109,39 +108,14 @@ export class InClusterRedis extends pulumi.ComponentResource {
       childOpts,
     );
 
-    new k8s.core.v1.Service(
-      `${name}-service`,
-      {
-        metadata: { name: objectName, namespace, labels },
-        spec: {
-          clusterIP: "None",
-          selector,
-          ports: [{ name: "redis", port: redisPort, targetPort: "redis" }],
-        },
-      },
-      childOpts,
-    );
-    new k8s.core.v1.Service(
-      `${name}-metrics`,
-      {
-        metadata: {
-          name: `${objectName}-metrics`,
-          namespace,
-          labels: { ...labels, ...metricsServiceLabels },
-        },
-        spec: {
-          selector,
-          ports: [{ name: "metrics", port: redisMetricsPort, targetPort: "metrics" }],
-        },
-      },
-      childOpts,
-    );
-    storeNetworkPolicy(
-      `${name}-network-policy`,
+    storeEndpoints(
+      name,
       objectName,
       {
         namespace,
+        labels,
         storeLabels: selector,
+        portName: "redis",
         port: redisPort,
         metricsPort: redisMetricsPort,
         clients: [engineSelector],

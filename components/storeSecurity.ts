@@ -43,6 +43,55 @@ export function restrictedContainerSecurity(id?: number): k8s.types.input.core.v
   };
 }
 
+/** How a store is reached: its Services and the policy that says who may connect. */
+export interface StoreEndpointArgs extends StoreNetworkPolicyArgs {
+  /** Labels of the Services, on top of the store's pod labels. */
+  labels: Record<string, string>;
+  /** Name of the store's port on its pods and its headless Service (`postgres`, `redis`). */
+  portName: string;
+}
+
+/**
+ * Declares a store's headless Service, the Service of its exporter sidecar (labelled for the
+ * monitoring stack to find, port `metrics`), and its NetworkPolicy.
+ */
+export function storeEndpoints(
+  name: string,
+  objectName: string,
+  args: StoreEndpointArgs,
+  opts: pulumi.CustomResourceOptions,
+): void {
+  const { namespace, labels, storeLabels: selector } = args;
+  new k8s.core.v1.Service(
+    `${name}-service`,
+    {
+      metadata: { name: objectName, namespace, labels },
+      spec: {
+        clusterIP: "None",
+        selector,
+        ports: [{ name: args.portName, port: args.port, targetPort: args.portName }],
+      },
+    },
+    opts,
+  );
+  new k8s.core.v1.Service(
+    `${name}-metrics`,
+    {
+      metadata: {
+        name: `${objectName}-metrics`,
+        namespace,
+        labels: { ...labels, ...metricsServiceLabels },
+      },
+      spec: {
+        selector,
+        ports: [{ name: "metrics", port: args.metricsPort, targetPort: "metrics" }],
+      },
+    },
+    opts,
+  );
+  storeNetworkPolicy(`${name}-network-policy`, objectName, args, opts);
+}
+
 export interface StoreNetworkPolicyArgs {
   namespace: pulumi.Input<string>;
   /** Labels of the store's pods. */
@@ -59,7 +108,7 @@ export interface StoreNetworkPolicyArgs {
  * Admits the listed clients to the store's port and Prometheus to the exporter's port, and
  * nothing else; the store itself may only resolve names, since it never dials out.
  */
-export function storeNetworkPolicy(
+function storeNetworkPolicy(
   name: string,
   objectName: string,
   args: StoreNetworkPolicyArgs,
